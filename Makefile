@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vcluster top-level build.
+#
+#   make            module (against KDIR) and user-space programs
+#   make module     vcluster.ko only
+#   make user       vclusterctl and the user-space libraries only
+#   make install    module (modules_install + depmod) and programs
+#   make check      every gate and test suite (installs what it needs)
+#   make bench      detection-latency and CPU benchmark in QEMU guests
+#   make demo       three guests form a cluster, one is killed and detected
+#
+# KDIR defaults to the running kernel's build tree; when that does not exist
+# (as on a build host whose kernel has no module support) only user space is
+# built by "make".
+
+KDIR	?= /lib/modules/$(shell uname -r)/build
+PREFIX	?= /usr/local
+DESTDIR	?=
+V	?= 0
+
+export KDIR PREFIX DESTDIR
+
+.PHONY: all module user install install-module install-user check bench demo clean
+
+all: user
+ifneq ($(wildcard $(KDIR)/Makefile),)
+all: module
+endif
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) V=$(V) modules
+
+user:
+	$(MAKE) -C user
+
+install: install-user
+ifneq ($(wildcard $(KDIR)/Makefile),)
+install: install-module
+endif
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null || uname -r)
+
+install-user: user
+	$(MAKE) -C user install
+
+check:
+	tools/deps.sh
+	tests/run
+
+bench:
+	tools/deps.sh
+	tools/bench
+
+demo:
+	tools/deps.sh
+	tools/demo
+
+clean:
+	-$(MAKE) -C user clean
+	rm -rf .tmp_versions *.o *.ko *.mod *.mod.c *.mod.o .*.cmd kernel/*.o \
+		kernel/.*.cmd modules.order Module.symvers
