@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vc-suite: guest
+#
+# The generic netlink API under bad input.  Requests are sent with the
+# kernel's own ynl client, so every value reaches the kernel unfiltered by
+# vclusterctl: each must be refused with an extack message and change
+# nothing.  Also: unprivileged callers get EPERM for changes but may read,
+# and a dump of 64 peers through a tiny receive buffer resumes correctly.
+
+set -u
+. "$REPO/tests/lib.sh"
+. "$REPO/tests/vc.sh"
+
+trap 'vc_teardown' EXIT
+
+YNL_DIR=$VC_CACHE/src-6.12/tools/net/ynl
+SCHEMA=$VC_CACHE/src-6.12/Documentation/netlink/genetlink-legacy.yaml
+SPEC=$REPO/Documentation/netlink/specs/vcluster.yaml
+[ -f "$YNL_DIR/cli.py" ] || tap_skip_all "ynl not in $YNL_DIR (run tools/fetch-kernels)"
+
+A1=3323068417	# 198.18.0.1
+A2=3323068418	# 198.18.0.2
+OUT=/tmp/ynl.out
+
+# ynl OP-KIND OP JSON [EXTRA...]: run in node 1's namespace.
+ynl()
+{
+	local kind=$1 op=$2 json=$3
+
+	shift 3
+	ip netns exec n1 "${YNL_PRE[@]}" /usr/bin/python3 "$YNL_DIR/cli.py" \
+		--spec "$SPEC" --schema "$SCHEMA" "--$kind" "$op" \
+		--json "$json" --output-json "$@"
+}
+YNL_PRE=()
+
+# rejects NAME OP JSON: OP fails and the kernel explains why (extack msg).
+rejects()
+{
+	local name=$1 op=$2 json=$3
+
+	if ynl do "$op" "$json" >$OUT 2>&1; then
+		tap_fail "$name: accepted"
+		return
+	fi
+	if grep -q "'msg'" $OUT || grep -q "extack" $OUT; then
+		tap_ok "$name: $(grep -o "'msg': '[^']*'" $OUT | head -1)"
+	else
+		tap_fail "$name: refused without a message: $(tr '\n' ' ' <$OUT)"
+	fi
+}
+
+node_json()
+{
+	ynl do node-get '{}' >$OUT 2>&1 && cat $OUT
+}
+
+tap_plan 29
+
+vc_load_module || tap_bail "cannot load $VC_MODULE"
+vc_switch
+vc_netns_node 1 1
+vc_netns_node 2 1
+
+# --- node-set ---------------------------------------------------------------
+rejects "cluster id 0" node-set '{"cluster-id": 0}'
+rejects "node id 0" node-set '{"node-id": 0}'
+rejects "interval 0 ms" node-set '{"interval-ms": 0}'
+rejects "interval above 60000 ms" node-set '{"interval-ms": 60001}'
+rejects "misses 1" node-set '{"misses": 1}'
+rejects "port 0" node-set '{"port": 0}'
+rejects "payload of 65 bytes" node-set "{\"payload\": \"$(printf '%0130d' 0)\"}"
+rejects "link id 8" node-set "{\"link\": [{\"id\": 8, \"addr4\": $A1}]}"
+rejects "link with both addresses" node-set \
+	"{\"link\": [{\"id\": 0, \"addr4\": $A1, \"addr6\": \"fd000000000000000000000000000001\"}]}"
+rejects "link with no address" node-set '{"link": [{"id": 0}]}'
+rejects "link without id" node-set "{\"link\": [{\"addr4\": $A1}]}"
+rejects "duplicate link id" node-set \
+	"{\"link\": [{\"id\": 0, \"addr4\": $A1}, {\"id\": 0, \"addr4\": $A2}]}"
+rejects "short addr6" node-set '{"link": [{"id": 0, "addr6": "fd00"}]}'
+
+# --- start / stop before configuration --------------------------------------
+rejects "start without configuration" start '{}'
+rejects "stop while stopped" stop '{}'
+
+ynl do node-set "{\"cluster-id\": 7, \"node-id\": 1, \"link\": [{\"id\": 0, \"addr4\": $A1}]}" >$OUT 2>&1
+tap_check "a valid node-set is accepted" test $? -eq 0
+
+# --- peers ------------------------------------------------------------------
+rejects "peer with our own node id" peer-add "{\"node-id\": 1, \"link\": [{\"id\": 0, \"addr4\": $A2}]}"
+rejects "peer link on a link we do not have" peer-add \
+	"{\"node-id\": 2, \"link\": [{\"id\": 1, \"addr4\": $A2}]}"
+rejects "peer link of the wrong family" peer-add \
+	'{"node-id": 2, "link": [{"id": 0, "addr6": "fd000000000000000000000000000002"}]}'
+ynl do peer-add "{\"node-id\": 2, \"link\": [{\"id\": 0, \"addr4\": $A2}]}" >$OUT 2>&1
+rejects "duplicate peer" peer-add "{\"node-id\": 2, \"link\": [{\"id\": 0, \"addr4\": $A2}]}"
+rejects "delete an unknown peer" peer-del '{"node-id": 99}'
+
+# --- running ----------------------------------------------------------------
+ynl do start '{"incarnation": 100}' >$OUT 2>&1
+rejects "start while running" start '{}'
+rejects "node id change while running" node-set '{"node-id": 3}'
+ynl do stop '{}' >$OUT 2>&1
+rejects "restart with the same incarnation" start '{"incarnation": 100}'
+
+# Nothing above may have changed the node.
+unchanged()
+{
+	node_json | jq -e '.["node-id"] == 1 and .["cluster-id"] == 7 and .incarnation == 100 and .["interval-ms"] == 10' >/dev/null
+}
+tap_check "refused requests changed nothing" unchanged
+
+# --- permissions ------------------------------------------------------------
+YNL_PRE=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+ynl do node-set '{"misses": 5}' >$OUT 2>&1
+tap_check "unprivileged change: EPERM" grep -q "Operation not permitted" $OUT
+unpriv_read()
+{
+	ynl do node-get '{}' >$OUT 2>&1
+}
+tap_check "unprivileged read is allowed" unpriv_read
+YNL_PRE=()
+
+# --- a dump of 64 peers, resumed many times ---------------------------------
+for ((id = 10; id < 73; id++)); do
+	ynl do peer-add "{\"node-id\": $id, \"link\": [{\"id\": 0, \"addr4\": $((A2 + id))}]}" >$OUT 2>&1 ||
+		tap_bail "peer-add $id: $(cat $OUT)"
+done
+ynl dump peer-get '{}' --dbg-small-recv 4096 >$OUT 2>&1
+dump_ok()
+{
+	jq -e '[.[]["node-id"]] as $ids | ($ids | length == 64) and ($ids == ($ids | unique))' $OUT >/dev/null
+}
+tap_check "dump of 64 peers through a 4 KiB buffer: each once" dump_ok
+rejects "a 65th peer" peer-add "{\"node-id\": 80, \"link\": [{\"id\": 0, \"addr4\": $((A2 + 80))}]}"

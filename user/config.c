@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* Node and peer configuration from argv or a config file.  See config.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+#define LINK_IDS	"0..7"
+
+const char vc_node_keys_help[] =
+	"cluster-id, node-id, votes, port, incarnation, interval-ms, misses, "
+	"payload, payload-string, link0..link7";
+const char vc_peer_keys_help[] = "votes, link0..link7";
+
+static const char node_link_valid[] =
+	"valid: A.B.C.D or an IPv6 address, without a port";
+static const char peer_link_valid[] =
+	"valid: A.B.C.D, A.B.C.D:PORT, an IPv6 address or [IPv6]:PORT";
+static const char payload_valid[] =
+	"valid: up to 64 bytes as hex digits, e.g. 0a1b2c";
+
+static int why_u64(int r, const char *value, uint64_t min, uint64_t max,
+		   char *why, size_t size)
+{
+	snprintf(why, size, "'%s' is %s (valid: %" PRIu64 "..%" PRIu64 ")", value,
+		 r == -ERANGE ? "out of range" : "not a number", min, max);
+	return -EINVAL;
+}
+
+static int set_u64(const char *value, uint64_t min, uint64_t max,
+		   uint64_t *out, char *why, size_t size)
+{
+	int r = vc_parse_u64(value, min, max, out);
+
+	return r < 0 ? why_u64(r, value, min, max, why, size) : 0;
+}
+
+static int set_u32(const char *value, uint32_t min, uint32_t max,
+		   uint32_t *out, char *why, size_t size)
+{
+	int r = vc_parse_u32(value, min, max, out);
+
+	return r < 0 ? why_u64(r, value, min, max, why, size) : 0;
+}
+
+static int set_link(struct vc_addr *links, uint32_t link_id, const char *value,
+		    bool allow_port, char *why, size_t size)
+{
+	int r;
+
+	if (link_id >= VC_MAX_LINKS) {
+		snprintf(why, size, "link id %u is out of range (valid: " LINK_IDS ")",
+			 link_id);
+		return -EINVAL;
+	}
+	r = vc_parse_addr(value, allow_port, &links[link_id]);
+	if (r == -ERANGE)
+		snprintf(why, size, "'%s' has a bad port (valid: 1..65535)", value);
+	else if (r < 0)
+		snprintf(why, size, "'%s' is not an address (%s)", value,
+			 allow_port ? peer_link_valid : node_link_valid);
+	return r < 0 ? -EINVAL : 0;
+}
+
+static int set_payload_hex(struct vc_node_cfg *cfg, const char *value,
+			   char *why, size_t size)
+{
+	int r = vc_parse_hex(value, cfg->payload, sizeof(cfg->payload),
+			     &cfg->payload_len);
+
+	if (r < 0) {
+		snprintf(why, size, "'%s' is %s (%s)", value,
+			 r == -E2BIG ? "longer than 64 bytes" : "not hex", payload_valid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_payload_string(struct vc_node_cfg *cfg, const char *value,
+			      char *why, size_t size)
+{
+	size_t len = strlen(value);
+
+	if (len > VC_MAX_PAYLOAD) {
+		snprintf(why, size, "'%s' is longer than 64 bytes (valid: up to 64 characters)",
+			 value);
+		return -EINVAL;
+	}
+	memcpy(cfg->payload, value, len);
+	cfg->payload_len = len;
+	return 0;
+}
+
+static int node_set_number(struct vc_node_cfg *cfg, const char *key,
+			   const char *value, char *why, size_t size)
+{
+	uint32_t port;
+	int r;
+
+	if (strcmp(key, "cluster-id") == 0) {
+		r = set_u32(value, 1, UINT32_MAX, &cfg->cluster_id, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_CLUSTER_ID;
+	} else if (strcmp(key, "node-id") == 0) {
+		r = set_u32(value, 1, UINT32_MAX, &cfg->node_id, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_NODE_ID;
+	} else if (strcmp(key, "votes") == 0) {
+		r = set_u32(value, 0, UINT32_MAX, &cfg->votes, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_VOTES;
+	} else if (strcmp(key, "port") == 0) {
+		r = set_u32(value, 1, 65535, &port, why, size);
+		cfg->port = (uint16_t)port;
+		cfg->set |= r ? 0 : VC_NODE_F_PORT;
+	} else if (strcmp(key, "incarnation") == 0) {
+		r = set_u64(value, 1, UINT64_MAX, &cfg->incarnation, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_INCARNATION;
+	} else if (strcmp(key, "interval-ms") == 0) {
+		r = set_u32(value, VC_INTERVAL_MS_MIN, VC_INTERVAL_MS_MAX,
+			    &cfg->interval_ms, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_INTERVAL_MS;
+	} else if (strcmp(key, "misses") == 0) {
+		r = set_u32(value, VC_MISSES_MIN, VC_MISSES_MAX, &cfg->misses,
+			    why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_MISSES;
+	} else {
+		r = -ENOENT;
+	}
+	return r;
+}
+
+int vc_node_cfg_set(struct vc_node_cfg *cfg, const char *key, uint32_t link_id,
+		    const char *value, char *why, size_t why_size)
+{
+	int r;
+
+	if (strcmp(key, "link") == 0) {
+		r = set_link(cfg->links, link_id, value, false, why, why_size);
+		cfg->set |= r ? 0 : VC_NODE_F_LINKS;
+		return r;
+	}
+	if (strcmp(key, "payload") == 0 || strcmp(key, "payload-string") == 0) {
+		r = key[7] ? set_payload_string(cfg, value, why, why_size) :
+			     set_payload_hex(cfg, value, why, why_size);
+		cfg->set |= r ? 0 : VC_NODE_F_PAYLOAD;
+		return r;
+	}
+	return node_set_number(cfg, key, value, why, why_size);
+}
+
+int vc_peer_cfg_set(struct vc_peer_cfg *cfg, const char *key, uint32_t link_id,
+		    const char *value, char *why, size_t why_size)
+{
+	int r;
+
+	if (strcmp(key, "link") == 0) {
+		r = set_link(cfg->links, link_id, value, true, why, why_size);
+		cfg->has_links |= r == 0;
+		return r;
+	}
+	if (strcmp(key, "votes") == 0) {
+		r = set_u32(value, 0, UINT32_MAX, &cfg->votes, why, why_size);
+		cfg->has_votes |= r == 0;
+		return r;
+	}
+	return -ENOENT;
+}
+
+/* ---- config file ---- */
+
+/* Duplicate-key tracking: one slot per key, links after the named keys. */
+enum { SLOT_LINK0 = 8, N_SLOTS = SLOT_LINK0 + VC_MAX_LINKS };
+
+static const char *const slot_keys[SLOT_LINK0] = {
+	"cluster-id", "node-id", "votes", "port", "incarnation",
+	"interval-ms", "misses", "payload",
+};
+
+struct parser {
+	const char *file;
+	unsigned int line;
+	char *err;
+	size_t err_size;
+	struct vc_config *cfg;
+	struct vc_peer_cfg *peer;	/* NULL while in [node] */
+	bool in_section;
+	char section[32];		/* "node" or "peer N" */
+	unsigned int key_line[N_SLOTS];
+	unsigned int node_line;
+	unsigned int node_id_line;
+	unsigned int node_link_line[VC_MAX_LINKS];
+	unsigned int peer_link_line[VC_MAX_PEERS][VC_MAX_LINKS];
+};
+
+static int perr(struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	int n = snprintf(p->err, p->err_size, "%s:%u: ", p->file, p->line);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= p->err_size)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->err_size - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int find_peer(const struct vc_config *cfg, uint32_t node_id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_peers; i++)
+		if (cfg->peers[i].node_id == node_id)
+			return (int)i;
+	return -1;
+}
+
+static int start_node(struct parser *p)
+{
+	if (p->cfg->has_node)
+		return perr(p, "section [node] repeats line %u", p->node_line);
+	p->cfg->has_node = true;
+	p->node_line = p->line;
+	p->peer = NULL;
+	snprintf(p->section, sizeof(p->section), "node");
+	return 0;
+}
+
+static int start_peer(struct parser *p, const char *name, const char *id_text)
+{
+	struct vc_config *cfg = p->cfg;
+	uint32_t node_id;
+	int i;
+
+	if (vc_parse_u32(id_text, 1, UINT32_MAX, &node_id) < 0)
+		return perr(p, "unknown section '[%s]' (valid: [node], [peer N] with N in 1..4294967295)",
+			    name);
+	i = find_peer(cfg, node_id);
+	if (i >= 0)
+		return perr(p, "section [peer %u] repeats line %u", node_id,
+			    cfg->peers[i].line);
+	if (cfg->n_peers == VC_MAX_PEERS)
+		return perr(p, "section [peer %u] is one peer too many (valid: at most %d peers)",
+			    node_id, VC_MAX_PEERS);
+	p->peer = &cfg->peers[cfg->n_peers++];
+	p->peer->node_id = node_id;
+	p->peer->line = p->line;
+	snprintf(p->section, sizeof(p->section), "peer %u", node_id);
+	return 0;
+}
+
+static int parse_section(struct parser *p, char *s)
+{
+	size_t len = strlen(s);
+	char *name;
+	int r;
+
+	if (s[len - 1] != ']')
+		return perr(p, "unknown section '%s' (valid: [node], [peer N] with N in 1..4294967295)",
+			    s);
+	s[len - 1] = '\0';
+	name = trim(s + 1);
+	if (strcmp(name, "node") == 0)
+		r = start_node(p);
+	else if (strncmp(name, "peer", 4) == 0 && (name[4] == ' ' || name[4] == '\t'))
+		r = start_peer(p, name, trim(name + 4));
+	else
+		r = perr(p, "unknown section '[%s]' (valid: [node], [peer N] with N in 1..4294967295)",
+			 name);
+	if (r == 0) {
+		p->in_section = true;
+		memset(p->key_line, 0, sizeof(p->key_line));
+	}
+	return r;
+}
+
+/* "link3" -> 3; -1 when @key is not a link key. */
+static int link_key_id(const char *key)
+{
+	uint32_t id;
+
+	if (strncmp(key, "link", 4) != 0 || vc_parse_u32(key + 4, 0, VC_MAX_LINKS - 1, &id) < 0)
+		return -1;
+	if (key[4] == '0' && key[5] != '\0')
+		return -1;	/* "link01" */
+	return (int)id;
+}
+
+static int key_slot(const char *key, int link_id)
+{
+	int i;
+
+	if (link_id >= 0)
+		return SLOT_LINK0 + link_id;
+	if (strcmp(key, "payload-string") == 0)
+		key = "payload";
+	for (i = 0; i < SLOT_LINK0; i++)
+		if (strcmp(key, slot_keys[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int apply_key(struct parser *p, const char *key, int link_id,
+		     const char *value)
+{
+	const char *k = link_id >= 0 ? "link" : key;
+	char why[VC_ERR_LEN / 2];
+	int r;
+
+	if (p->peer)
+		r = vc_peer_cfg_set(p->peer, k, (uint32_t)link_id, value, why, sizeof(why));
+	else
+		r = vc_node_cfg_set(&p->cfg->node, k, (uint32_t)link_id, value, why, sizeof(why));
+	if (r == -ENOENT)
+		return perr(p, "unknown key '%s' in [%s] (valid: %s)", key, p->section,
+			    p->peer ? vc_peer_keys_help : vc_node_keys_help);
+	if (r < 0)
+		return perr(p, "key '%s' in [%s]: %s", key, p->section, why);
+	return 0;
+}
+
+static void note_key_line(struct parser *p, const char *key, int link_id)
+{
+	if (link_id >= 0 && p->peer)
+		p->peer_link_line[p->peer - p->cfg->peers][link_id] = p->line;
+	else if (link_id >= 0)
+		p->node_link_line[link_id] = p->line;
+	else if (!p->peer && strcmp(key, "node-id") == 0)
+		p->node_id_line = p->line;
+}
+
+static int parse_key_value(struct parser *p, char *s)
+{
+	char *eq = strchr(s, '='), *key, *value;
+	int link_id, slot, r;
+
+	if (!eq)
+		return perr(p, "expected 'key = value' or a [section], got '%s'", s);
+	*eq = '\0';
+	key = trim(s);
+	value = trim(eq + 1);
+	if (!p->in_section)
+		return perr(p, "key '%s' before any section (valid: start with [node] or [peer N])",
+			    key);
+	link_id = link_key_id(key);
+	slot = key_slot(key, link_id);
+	if (slot >= 0 && p->key_line[slot])
+		return perr(p, "key '%s' in [%s] repeats line %u", key, p->section,
+			    p->key_line[slot]);
+	r = apply_key(p, key, link_id, value);
+	if (r < 0)
+		return r;
+	p->key_line[slot] = p->line;
+	note_key_line(p, key, link_id);
+	return 0;
+}
+
+static int parse_line(struct parser *p, char *raw)
+{
+	char *s = trim(raw);
+
+	if (s[0] == '\0' || s[0] == '#' || s[0] == ';')
+		return 0;
+	if (s[0] == '[')
+		return parse_section(p, s);
+	return parse_key_value(p, s);
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+static int check_peer(struct parser *p, size_t idx)
+{
+	const struct vc_peer_cfg *peer = &p->cfg->peers[idx];
+	const struct vc_node_cfg *node = &p->cfg->node;
+	int l;
+
+	p->line = peer->line;
+	if ((node->set & VC_NODE_F_NODE_ID) && peer->node_id == node->node_id)
+		return perr(p, "section [peer %u] has the node's own node-id (line %u)",
+			    peer->node_id, p->node_id_line);
+	if (!peer->has_links)
+		return perr(p, "section [peer %u] has no links (valid: link0..link7 = ADDRESS[:PORT])",
+			    peer->node_id);
+	for (l = 0; l < VC_MAX_LINKS; l++) {
+		int pf = peer->links[l].family, nf = node->links[l].family;
+
+		if (!pf || !nf || pf == nf)
+			continue;
+		p->line = p->peer_link_line[idx][l];
+		return perr(p, "key 'link%d' in [peer %u]: %s address but link%d of [node] is %s (line %u)",
+			    l, peer->node_id, family_name(pf), l, family_name(nf),
+			    p->node_link_line[l]);
+	}
+	return 0;
+}
+
+int vc_config_parse(const char *text, size_t len, const char *filename,
+		    struct vc_config *cfg, char *err, size_t err_size)
+{
+	static struct parser zero;
+	struct parser p = zero;
+	char line[1024];
+	size_t pos = 0, i;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	p.file = filename;
+	p.err = err;
+	p.err_size = err_size;
+	p.cfg = cfg;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - text - pos) : len - pos;
+
+		p.line++;
+		if (n >= sizeof(line))
+			return perr(&p, "line longer than %zu characters", sizeof(line) - 1);
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (strlen(line) != n)
+			return perr(&p, "NUL byte in line (valid: a text file)");
+		r = parse_line(&p, line);
+		if (r < 0)
+			return r;
+		pos += n + 1;
+	}
+	for (i = 0; i < cfg->n_peers; i++) {
+		r = check_peer(&p, i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- command line ---- */
+
+static int aerr(char *err, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int aerr(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int args_link(int argc, char **argv, int i, uint32_t *link_id,
+		     char *err, size_t size)
+{
+	if (i + 2 >= argc)
+		return aerr(err, size, "'link' needs an ID and an ADDRESS");
+	if (vc_parse_u32(argv[i + 1], 0, VC_MAX_LINKS - 1, link_id) < 0)
+		return aerr(err, size, "link: '%s' is not a link id (valid: " LINK_IDS ")",
+			    argv[i + 1]);
+	return 0;
+}
+
+static unsigned int node_flag(const char *key)
+{
+	static const struct { const char *key; unsigned int flag; } flags[] = {
+		{ "cluster-id", VC_NODE_F_CLUSTER_ID }, { "node-id", VC_NODE_F_NODE_ID },
+		{ "votes", VC_NODE_F_VOTES }, { "port", VC_NODE_F_PORT },
+		{ "incarnation", VC_NODE_F_INCARNATION },
+		{ "interval-ms", VC_NODE_F_INTERVAL_MS }, { "misses", VC_NODE_F_MISSES },
+		{ "payload", VC_NODE_F_PAYLOAD }, { "payload-string", VC_NODE_F_PAYLOAD },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strcmp(key, flags[i].key) == 0)
+			return flags[i].flag;
+	return 0;
+}
+
+static int args_node_link(struct vc_node_cfg *cfg, int argc, char **argv, int i,
+			  char *err, size_t size)
+{
+	char why[VC_ERR_LEN / 2];
+	uint32_t id;
+	int r;
+
+	r = args_link(argc, argv, i, &id, err, size);
+	if (r < 0)
+		return r;
+	if (cfg->links[id].family)
+		return aerr(err, size, "link %u given twice", id);
+	r = vc_node_cfg_set(cfg, "link", id, argv[i + 2], why, sizeof(why));
+	return r < 0 ? aerr(err, size, "link %u: %s", id, why) : 0;
+}
+
+static int args_node_key(struct vc_node_cfg *cfg, int argc, char **argv, int i,
+			 char *err, size_t size)
+{
+	const char *key = argv[i];
+	char why[VC_ERR_LEN / 2];
+	unsigned int flag;
+	int r;
+
+	if (strcmp(key, "--payload-string") == 0)
+		key = "payload-string";
+	flag = node_flag(key);
+	if (!flag)
+		return aerr(err, size, "unknown argument '%s' (valid: %s)", argv[i],
+			    "cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, --payload-string, link");
+	if (i + 1 >= argc)
+		return aerr(err, size, "'%s' needs a value", argv[i]);
+	if (cfg->set & flag)
+		return aerr(err, size, "'%s' given twice", argv[i]);
+	r = vc_node_cfg_set(cfg, key, 0, argv[i + 1], why, sizeof(why));
+	return r < 0 ? aerr(err, size, "%s: %s", argv[i], why) : 0;
+}
+
+int vc_args_node_set(int argc, char **argv, struct vc_node_cfg *cfg,
+		     char *err, size_t err_size)
+{
+	int i, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (argc == 0)
+		return aerr(err, err_size, "nothing to set (valid: %s)", vc_node_keys_help);
+	for (i = 0; i < argc; ) {
+		bool is_link = strcmp(argv[i], "link") == 0;
+
+		r = is_link ? args_node_link(cfg, argc, argv, i, err, err_size) :
+			      args_node_key(cfg, argc, argv, i, err, err_size);
+		if (r < 0)
+			return r;
+		i += is_link ? 3 : 2;
+	}
+	return 0;
+}
+
+static int args_peer_link(struct vc_peer_cfg *cfg, int argc, char **argv, int i,
+			  char *err, size_t size)
+{
+	char why[VC_ERR_LEN / 2];
+	uint32_t id;
+	int r;
+
+	r = args_link(argc, argv, i, &id, err, size);
+	if (r < 0)
+		return r;
+	if (cfg->links[id].family)
+		return aerr(err, size, "link %u given twice", id);
+	r = vc_peer_cfg_set(cfg, "link", id, argv[i + 2], why, sizeof(why));
+	return r < 0 ? aerr(err, size, "link %u: %s", id, why) : 0;
+}
+
+static int args_peer_votes(struct vc_peer_cfg *cfg, int argc, char **argv, int i,
+			   char *err, size_t size)
+{
+	char why[VC_ERR_LEN / 2];
+	int r;
+
+	if (i + 1 >= argc)
+		return aerr(err, size, "'votes' needs a value");
+	if (cfg->has_votes)
+		return aerr(err, size, "'votes' given twice");
+	r = vc_peer_cfg_set(cfg, "votes", 0, argv[i + 1], why, sizeof(why));
+	return r < 0 ? aerr(err, size, "votes: %s", why) : 0;
+}
+
+int vc_args_peer(int argc, char **argv, struct vc_peer_cfg *cfg,
+		 char *err, size_t err_size)
+{
+	int i, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (argc == 0)
+		return aerr(err, err_size, "missing NODEID (valid: 1..4294967295)");
+	if (vc_parse_u32(argv[0], 1, UINT32_MAX, &cfg->node_id) < 0)
+		return aerr(err, err_size, "'%s' is not a node id (valid: 1..4294967295)",
+			    argv[0]);
+	for (i = 1; i < argc; ) {
+		if (strcmp(argv[i], "link") == 0) {
+			r = args_peer_link(cfg, argc, argv, i, err, err_size);
+			i += 3;
+		} else if (strcmp(argv[i], "votes") == 0) {
+			r = args_peer_votes(cfg, argc, argv, i, err, err_size);
+			i += 2;
+		} else {
+			r = aerr(err, err_size, "unknown argument '%s' (valid: votes N, link ID ADDR[:PORT])",
+				 argv[i]);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vc_take_common_flags(int argc, char **argv, bool *json, bool *help)
+{
+	int i, n = 0;
+	bool rest = false;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!rest && strcmp(a, "--") == 0) {
+			rest = true;
+		} else if (!rest && (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0)) {
+			*json = true;
+		} else if (!rest && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+			*help = true;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	return n;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Node and peer configuration, from a command line or a config file.
+ *
+ * Both front ends fill the same structures through the same key setters,
+ * so "vclusterctl node set misses 1" and "misses = 1" in a file fail with
+ * the same explanation.  Everything here is pure (no I/O), which is what
+ * lets the tests pin the exact error messages.
+ *
+ * Config file format (INI-like, whole-line comments with '#' or ';'):
+ *
+ *	[node]
+ *	cluster-id = 7
+ *	node-id = 1
+ *	port = 5420
+ *	interval-ms = 10
+ *	misses = 3
+ *	link0 = 198.18.0.1
+ *	link1 = fd00::1
+ *
+ *	[peer 2]
+ *	votes = 1
+ *	link0 = 198.18.0.2
+ *	link1 = [fd00::2]:5421
+ */
+#ifndef VC_CONFIG_H
+#define VC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/vcluster.h>
+
+#include "parse.h"
+
+/* Which fields of struct vc_node_cfg were given. */
+enum {
+	VC_NODE_F_CLUSTER_ID	= 1u << 0,
+	VC_NODE_F_NODE_ID	= 1u << 1,
+	VC_NODE_F_VOTES		= 1u << 2,
+	VC_NODE_F_PORT		= 1u << 3,
+	VC_NODE_F_INCARNATION	= 1u << 4,
+	VC_NODE_F_INTERVAL_MS	= 1u << 5,
+	VC_NODE_F_MISSES	= 1u << 6,
+	VC_NODE_F_PAYLOAD	= 1u << 7,
+	VC_NODE_F_LINKS		= 1u << 8,
+};
+
+struct vc_node_cfg {
+	unsigned int set;		/* VC_NODE_F_* */
+	uint32_t cluster_id;
+	uint32_t node_id;
+	uint32_t votes;
+	uint16_t port;
+	uint64_t incarnation;
+	uint32_t interval_ms;
+	uint32_t misses;
+	uint8_t payload[VC_MAX_PAYLOAD];
+	size_t payload_len;
+	struct vc_addr links[VC_MAX_LINKS];	/* by link id; family 0: none */
+};
+
+struct vc_peer_cfg {
+	uint32_t node_id;
+	bool has_votes;
+	uint32_t votes;
+	bool has_links;
+	struct vc_addr links[VC_MAX_LINKS];	/* by link id; family 0: none */
+	unsigned int line;			/* config file line, 0 if none */
+};
+
+struct vc_config {
+	bool has_node;
+	struct vc_node_cfg node;
+	size_t n_peers;
+	struct vc_peer_cfg peers[VC_MAX_PEERS];
+};
+
+/* Ranges, shared by the setters, the help texts and the man page. */
+#define VC_INTERVAL_MS_MIN	1
+#define VC_INTERVAL_MS_MAX	60000
+#define VC_MISSES_MIN		2
+#define VC_MISSES_MAX		1000
+
+#define VC_ERR_LEN		512
+
+/*
+ * Set one node key ("cluster-id", "misses", "payload", ...) from its text
+ * value.  Link keys take the link id separately: key "link", @link_id.
+ * On error returns -EINVAL and writes why into @why, e.g.
+ * "'1' is out of range (valid: 2..1000)".  -ENOENT for an unknown key.
+ */
+int vc_node_cfg_set(struct vc_node_cfg *cfg, const char *key, uint32_t link_id,
+		    const char *value, char *why, size_t why_size);
+
+/* Same for a peer: "votes" and "link". */
+int vc_peer_cfg_set(struct vc_peer_cfg *cfg, const char *key, uint32_t link_id,
+		    const char *value, char *why, size_t why_size);
+
+/* The keys each section accepts, for error messages and help. */
+extern const char vc_node_keys_help[];
+extern const char vc_peer_keys_help[];
+
+/*
+ * Parse a whole config file held in @text (@len bytes, need not be NUL
+ * terminated).  @filename is only used in messages.  Returns 0, or
+ * -EINVAL with "FILE:LINE: ..." in @err.  @cfg is zeroed first.
+ */
+int vc_config_parse(const char *text, size_t len, const char *filename,
+		    struct vc_config *cfg, char *err, size_t err_size);
+
+/*
+ * Command-line front ends, argv after the subcommand words:
+ *   node set: [cluster-id N] [node-id N] [votes N] [port N] [incarnation N]
+ *             [interval-ms N] [misses N] [payload HEX | --payload-string S]
+ *             [link ID ADDR]...
+ *   peer add/set: NODEID [votes N] [link ID ADDR[:PORT]]...
+ * -EINVAL with the message in @err.
+ */
+int vc_args_node_set(int argc, char **argv, struct vc_node_cfg *cfg,
+		     char *err, size_t err_size);
+int vc_args_peer(int argc, char **argv, struct vc_peer_cfg *cfg,
+		 char *err, size_t err_size);
+
+/*
+ * Remove "--json"/"-j" and "--help"/"-h" from @argv (in place, keeping the
+ * order of the rest) and report them; returns the new argc.  Arguments
+ * after "--" are kept as they are (the "--" itself is dropped).
+ */
+int vc_take_common_flags(int argc, char **argv, bool *json, bool *help);
+
+#endif /* VC_CONFIG_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * vclusterctl load: make the kernel's node and peers match a config file.
+ * [node] is applied with one NODE_SET, peers missing from the file are
+ * deleted, the others added (or changed if they exist), then --start.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/vcluster.h>
+#include <netlink/genl/genl.h>
+
+#include "vclusterctl.h"
+
+struct load_opts {
+	const char *file;
+	bool start;
+	bool check;
+};
+
+static int parse_load_args(const struct cmd_ctx *ctx, int argc, char **argv,
+			   struct load_opts *o)
+{
+	char why[256];
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--start") == 0) {
+			o->start = true;
+		} else if (strcmp(argv[i], "--check") == 0) {
+			o->check = true;
+		} else if (!o->file && argv[i][0] != '-') {
+			o->file = argv[i];
+		} else {
+			snprintf(why, sizeof(why), "unexpected argument '%s'", argv[i]);
+			return usage_error(ctx, why);
+		}
+	}
+	if (!o->file)
+		return usage_error(ctx, "missing FILE");
+	return VC_EXIT_OK;
+}
+
+/* Whole file into a malloc'd buffer. */
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0, n;
+	char *buf = malloc(cap), *tmp;
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f || !buf) {
+		r = f ? -ENOMEM : -errno;
+		goto out;
+	}
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len < cap)
+			continue;
+		if (cap >= (1u << 20)) {
+			r = -EFBIG;
+			goto out;
+		}
+		tmp = realloc(buf, cap * 2);
+		if (!tmp) {
+			r = -ENOMEM;
+			goto out;
+		}
+		buf = tmp;
+		cap *= 2;
+	}
+	if (ferror(f))
+		r = -EIO;
+out:
+	if (f)
+		fclose(f);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+struct peer_ids {
+	size_t n;
+	uint32_t ids[VC_MAX_PEERS * 2];
+};
+
+static int peer_id_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *a = nlmsg_find_attr(nlmsg_hdr(msg), GENL_HDRLEN, VC_A_PEER_NODE_ID);
+	struct peer_ids *p = arg;
+
+	if (a && p->n < sizeof(p->ids) / sizeof(p->ids[0]))
+		p->ids[p->n++] = nla_get_u32(a);
+	return 0;
+}
+
+static bool in_config(const struct vc_config *cfg, uint32_t node_id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_peers; i++)
+		if (cfg->peers[i].node_id == node_id)
+			return true;
+	return false;
+}
+
+static bool in_ids(const struct peer_ids *p, uint32_t node_id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->ids[i] == node_id)
+			return true;
+	return false;
+}
+
+static int delete_stale_peers(const struct cmd_ctx *ctx, struct vc_nl *nl,
+			      const struct vc_config *cfg, struct peer_ids *have)
+{
+	struct nl_msg *msg = vc_nl_msg_new(nl, VC_CMD_PEER_GET, NLM_F_DUMP);
+	char where[64];
+	size_t i;
+	int r;
+
+	r = msg ? vc_nl_request(nl, msg, peer_id_reply, have) : -ENOMEM;
+	if (r < 0)
+		return kernel_error(ctx, nl, "listing peers", r);
+	for (i = 0; i < have->n; i++) {
+		if (in_config(cfg, have->ids[i]))
+			continue;
+		r = simple_request(nl, VC_CMD_PEER_DEL, VC_A_PEER_NODE_ID, have->ids[i], true);
+		snprintf(where, sizeof(where), "deleting peer %u", have->ids[i]);
+		if (r < 0)
+			return kernel_error(ctx, nl, where, r);
+	}
+	return VC_EXIT_OK;
+}
+
+static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char *file,
+			const struct vc_config *cfg, bool start)
+{
+	struct peer_ids have = { 0 };
+	char where[320];
+	size_t i;
+	int r;
+
+	if (cfg->has_node && cfg->node.set) {
+		r = node_set_request(nl, &cfg->node);
+		snprintf(where, sizeof(where), "%s: [node]", file);
+		if (r < 0)
+			return kernel_error(ctx, nl, where, r);
+	}
+	r = delete_stale_peers(ctx, nl, cfg, &have);
+	if (r != VC_EXIT_OK)
+		return r;
+	for (i = 0; i < cfg->n_peers; i++) {
+		const struct vc_peer_cfg *p = &cfg->peers[i];
+		bool exists = in_ids(&have, p->node_id);
+
+		r = peer_request(nl, exists ? VC_CMD_PEER_SET : VC_CMD_PEER_ADD, p);
+		snprintf(where, sizeof(where), "%s:%u: [peer %u]", file, p->line, p->node_id);
+		if (r < 0)
+			return kernel_error(ctx, nl, where, r);
+	}
+	if (start) {
+		r = simple_request(nl, VC_CMD_START, 0, 0, false);
+		if (r < 0)
+			return kernel_error(ctx, nl, "start", r);
+	}
+	return VC_EXIT_OK;
+}
+
+int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct vc_config *cfg = NULL;
+	struct vc_nl *nl = NULL;
+	char err[VC_ERR_LEN];
+	struct load_opts o;
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	r = parse_load_args(ctx, argc, argv, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	r = read_file(o.file, &text, &len);
+	if (r < 0) {
+		err_msg(ctx, "cannot read %s: %s", o.file, strerror(-r));
+		return VC_EXIT_USAGE;
+	}
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg) {
+		free(text);
+		return VC_EXIT_FAILURE;
+	}
+	r = vc_config_parse(text, len, o.file, cfg, err, sizeof(err));
+	free(text);
+	if (r < 0) {
+		err_msg(ctx, "%s", err);
+		r = VC_EXIT_USAGE;
+	} else if (o.check) {
+		r = VC_EXIT_OK;
+	} else {
+		r = open_family(ctx, &nl);
+		if (r == VC_EXIT_OK)
+			r = apply_config(ctx, nl, o.file, cfg, o.start);
+	}
+	vc_nl_close(nl);
+	free(cfg);
+	return r;
+}

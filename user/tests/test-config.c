@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* Config file parser: good files, and every error with its exact message. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "../config.h"
+#include "tap.h"
+
+static struct vc_config cfg;
+static char err[VC_ERR_LEN];
+
+static int parse(const char *text)
+{
+	err[0] = '\0';
+	return vc_config_parse(text, strlen(text), "t.conf", &cfg, err, sizeof(err));
+}
+
+static bool is_addr(const struct vc_addr *a, int family, const char *text, uint16_t port)
+{
+	uint8_t want[16];
+
+	if (a->family != family || a->port != port || inet_pton(family, text, want) != 1)
+		return false;
+	return memcmp(a->bytes, want, family == AF_INET ? 4 : 16) == 0;
+}
+
+static const char example[] =
+	"# the example from the man page\n"
+	"[node]\n"
+	"cluster-id = 7\n"
+	"node-id = 1\n"
+	"port = 5420\n"
+	"interval-ms = 10\n"
+	"misses = 3\n"
+	"link0 = 198.18.0.1\n"
+	"link1 = fd00::1\n"
+	"\n"
+	"[peer 2]\n"
+	"votes = 1\n"
+	"link0 = 198.18.0.2\n"
+	"link1 = fd00::2\n"
+	"\n"
+	"[peer 3]\n"
+	"link0 = 198.18.0.3:5421\n"
+	"link1 = [fd00::3]:5422\n";
+
+TEST(config_example)
+{
+	CHECK_EQ(parse(example), 0);
+	CHECK(cfg.has_node);
+	CHECK_EQ(cfg.node.set, VC_NODE_F_CLUSTER_ID | VC_NODE_F_NODE_ID | VC_NODE_F_PORT |
+			       VC_NODE_F_INTERVAL_MS | VC_NODE_F_MISSES | VC_NODE_F_LINKS);
+	CHECK_EQ(cfg.node.cluster_id, 7);
+	CHECK_EQ(cfg.node.node_id, 1);
+	CHECK_EQ(cfg.node.port, 5420);
+	CHECK_EQ(cfg.node.interval_ms, 10);
+	CHECK_EQ(cfg.node.misses, 3);
+	CHECK(is_addr(&cfg.node.links[0], AF_INET, "198.18.0.1", 0));
+	CHECK(is_addr(&cfg.node.links[1], AF_INET6, "fd00::1", 0));
+	CHECK_EQ(cfg.node.links[2].family, 0);
+	CHECK_EQ(cfg.n_peers, 2);
+	CHECK_EQ(cfg.peers[0].node_id, 2);
+	CHECK(cfg.peers[0].has_votes);
+	CHECK_EQ(cfg.peers[0].votes, 1);
+	CHECK_EQ(cfg.peers[0].line, 11);
+	CHECK(is_addr(&cfg.peers[0].links[0], AF_INET, "198.18.0.2", 0));
+	CHECK(is_addr(&cfg.peers[0].links[1], AF_INET6, "fd00::2", 0));
+	CHECK_EQ(cfg.peers[1].node_id, 3);
+	CHECK(!cfg.peers[1].has_votes);
+	CHECK(is_addr(&cfg.peers[1].links[0], AF_INET, "198.18.0.3", 5421));
+	CHECK(is_addr(&cfg.peers[1].links[1], AF_INET6, "fd00::3", 5422));
+	return true;
+}
+
+TEST(config_whitespace_comments_crlf)
+{
+	CHECK_EQ(parse("  ; comment\r\n\t[ node ]  \r\n\tnode-id=4\r\n  # x = y\r\n"
+		       "cluster-id   =\t9   \r\n[peer\t5]\r\nlink7 = 198.18.1.1"), 0);
+	CHECK_EQ(cfg.node.node_id, 4);
+	CHECK_EQ(cfg.node.cluster_id, 9);
+	CHECK_EQ(cfg.n_peers, 1);
+	CHECK_EQ(cfg.peers[0].node_id, 5);
+	CHECK(is_addr(&cfg.peers[0].links[7], AF_INET, "198.18.1.1", 0));
+	return true;
+}
+
+TEST(config_empty_and_peers_only)
+{
+	CHECK_EQ(parse(""), 0);
+	CHECK(!cfg.has_node);
+	CHECK_EQ(cfg.n_peers, 0);
+	CHECK_EQ(parse("[peer 9]\nlink0 = fd00::9\n"), 0);
+	CHECK(!cfg.has_node);
+	CHECK_EQ(cfg.n_peers, 1);
+	return true;
+}
+
+TEST(config_payload_and_optional_keys)
+{
+	CHECK_EQ(parse("[node]\nvotes = 0\nincarnation = 0x10\npayload = 0a:0B:ff\n"), 0);
+	CHECK_EQ(cfg.node.set, VC_NODE_F_VOTES | VC_NODE_F_INCARNATION | VC_NODE_F_PAYLOAD);
+	CHECK_EQ(cfg.node.incarnation, 16);
+	CHECK_EQ(cfg.node.payload_len, 3);
+	CHECK_EQ(cfg.node.payload[1], 0x0b);
+	CHECK_EQ(parse("[node]\npayload-string = term 5 leader\n"), 0);
+	CHECK_EQ(cfg.node.payload_len, 13);
+	CHECK(memcmp(cfg.node.payload, "term 5 leader", 13) == 0);
+	return true;
+}
+
+TEST(config_64_peers)
+{
+	static char text[64 * 40];
+	size_t n = 0;
+	int i;
+
+	for (i = 1; i <= 65; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "[peer %d]\nlink0 = 198.18.2.%d\n", i, i);
+	CHECK_EQ(parse(text), -EINVAL);
+	CHECK_STR(err, "t.conf:129: section [peer 65] is one peer too many (valid: at most 64 peers)");
+	text[strlen(text) - strlen("[peer 65]\nlink0 = 198.18.2.65\n")] = '\0';
+	CHECK_EQ(parse(text), 0);
+	CHECK_EQ(cfg.n_peers, 64);
+	return true;
+}
+
+static const struct {
+	const char *text;
+	const char *err;
+} bad[] = {
+	{ "port = 1\n",
+	  "t.conf:1: key 'port' before any section (valid: start with [node] or [peer N])" },
+	{ "[nodes]\n",
+	  "t.conf:1: unknown section '[nodes]' (valid: [node], [peer N] with N in 1..4294967295)" },
+	{ "[node\n",
+	  "t.conf:1: unknown section '[node' (valid: [node], [peer N] with N in 1..4294967295)" },
+	{ "[peer 0]\n",
+	  "t.conf:1: unknown section '[peer 0]' (valid: [node], [peer N] with N in 1..4294967295)" },
+	{ "[peer x]\n",
+	  "t.conf:1: unknown section '[peer x]' (valid: [node], [peer N] with N in 1..4294967295)" },
+	{ "[node]\n[node]\n", "t.conf:2: section [node] repeats line 1" },
+	{ "[peer 2]\nlink0 = 198.18.0.2\n[peer 2]\n", "t.conf:3: section [peer 2] repeats line 1" },
+	{ "[node]\nnode-id 1\n", "t.conf:2: expected 'key = value' or a [section], got 'node-id 1'" },
+	{ "[node]\nprot = 1\n",
+	  "t.conf:2: unknown key 'prot' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)" },
+	{ "[node]\nlink8 = 198.18.0.1\n",
+	  "t.conf:2: unknown key 'link8' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)" },
+	{ "[node]\nlink01 = 198.18.0.1\n",
+	  "t.conf:2: unknown key 'link01' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)" },
+	{ "[peer 2]\nport = 1\n", "t.conf:2: unknown key 'port' in [peer 2] (valid: votes, link0..link7)" },
+	{ "[node]\nmisses = 1\n", "t.conf:2: key 'misses' in [node]: '1' is out of range (valid: 2..1000)" },
+	{ "[node]\nmisses = 1001\n", "t.conf:2: key 'misses' in [node]: '1001' is out of range (valid: 2..1000)" },
+	{ "[node]\nmisses = three\n", "t.conf:2: key 'misses' in [node]: 'three' is not a number (valid: 2..1000)" },
+	{ "[node]\nmisses =\n", "t.conf:2: key 'misses' in [node]: '' is not a number (valid: 2..1000)" },
+	{ "[node]\ninterval-ms = 0\n", "t.conf:2: key 'interval-ms' in [node]: '0' is out of range (valid: 1..60000)" },
+	{ "[node]\nport = 65536\n", "t.conf:2: key 'port' in [node]: '65536' is out of range (valid: 1..65535)" },
+	{ "[node]\ncluster-id = 0\n", "t.conf:2: key 'cluster-id' in [node]: '0' is out of range (valid: 1..4294967295)" },
+	{ "[node]\nnode-id = -1\n", "t.conf:2: key 'node-id' in [node]: '-1' is not a number (valid: 1..4294967295)" },
+	{ "[node]\nnode-id = 4294967296\n", "t.conf:2: key 'node-id' in [node]: '4294967296' is out of range (valid: 1..4294967295)" },
+	{ "[node]\nvotes = 1 # one\n", "t.conf:2: key 'votes' in [node]: '1 # one' is not a number (valid: 0..4294967295)" },
+	{ "[node]\nincarnation = 0\n", "t.conf:2: key 'incarnation' in [node]: '0' is out of range (valid: 1..18446744073709551615)" },
+	{ "[node]\nport = 1\nport = 2\n", "t.conf:3: key 'port' in [node] repeats line 2" },
+	{ "[node]\npayload = aa\npayload-string = x\n", "t.conf:3: key 'payload-string' in [node] repeats line 2" },
+	{ "[node]\nlink0 = 198.18.0.1\nlink0 = 198.18.0.2\n", "t.conf:3: key 'link0' in [node] repeats line 2" },
+	{ "[node]\nlink0 = 198.18.0.1:5420\n",
+	  "t.conf:2: key 'link0' in [node]: '198.18.0.1:5420' is not an address (valid: A.B.C.D or an IPv6 address, without a port)" },
+	{ "[node]\nlink0 = host.example\n",
+	  "t.conf:2: key 'link0' in [node]: 'host.example' is not an address (valid: A.B.C.D or an IPv6 address, without a port)" },
+	{ "[peer 2]\nlink0 = 198.18.0.300\n",
+	  "t.conf:2: key 'link0' in [peer 2]: '198.18.0.300' is not an address (valid: A.B.C.D, A.B.C.D:PORT, an IPv6 address or [IPv6]:PORT)" },
+	{ "[peer 2]\nlink0 = 198.18.0.2:0\n", "t.conf:2: key 'link0' in [peer 2]: '198.18.0.2:0' has a bad port (valid: 1..65535)" },
+	{ "[peer 2]\nlink0 = [fd00::2]:99999\n", "t.conf:2: key 'link0' in [peer 2]: '[fd00::2]:99999' has a bad port (valid: 1..65535)" },
+	{ "[peer 2]\nlink0 = [fd00::2\n",
+	  "t.conf:2: key 'link0' in [peer 2]: '[fd00::2' is not an address (valid: A.B.C.D, A.B.C.D:PORT, an IPv6 address or [IPv6]:PORT)" },
+	{ "[node]\npayload = abc\n", "t.conf:2: key 'payload' in [node]: 'abc' is not hex (valid: up to 64 bytes as hex digits, e.g. 0a1b2c)" },
+	{ "[node]\npayload = zz\n", "t.conf:2: key 'payload' in [node]: 'zz' is not hex (valid: up to 64 bytes as hex digits, e.g. 0a1b2c)" },
+	{ "[node]\npayload = "
+	  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n",
+	  "t.conf:2: key 'payload' in [node]: '"
+	  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00"
+	  "' is longer than 64 bytes (valid: up to 64 bytes as hex digits, e.g. 0a1b2c)" },
+	{ "[node]\npayload-string = "
+	  "0123456789012345678901234567890123456789012345678901234567890123x\n",
+	  "t.conf:2: key 'payload-string' in [node]: '"
+	  "0123456789012345678901234567890123456789012345678901234567890123x"
+	  "' is longer than 64 bytes (valid: up to 64 characters)" },
+	{ "[node]\nnode-id = 1\n\n[peer 1]\nlink0 = 198.18.0.1\n",
+	  "t.conf:4: section [peer 1] has the node's own node-id (line 2)" },
+	{ "[peer 1]\nlink0 = 198.18.0.1\n[node]\nnode-id = 1\n",
+	  "t.conf:1: section [peer 1] has the node's own node-id (line 4)" },
+	{ "[peer 2]\nvotes = 1\n", "t.conf:1: section [peer 2] has no links (valid: link0..link7 = ADDRESS[:PORT])" },
+	{ "[node]\nlink1 = fd00::1\n[peer 2]\nlink0 = 198.18.0.2\nlink1 = 198.18.1.2\n",
+	  "t.conf:5: key 'link1' in [peer 2]: IPv4 address but link1 of [node] is IPv6 (line 2)" },
+};
+
+TEST(config_errors_exact)
+{
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = parse(bad[i].text);
+
+		if (r != -EINVAL || strcmp(err, bad[i].err) != 0) {
+			printf("# case %zu: r=%d\n#   got:  \"%s\"\n#   want: \"%s\"\n", i, r, err,
+			       bad[i].err);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+TEST(config_nul_and_long_line)
+{
+	static char text[2048];
+	static const char nul[] = "[node]\nport\0 = 1\n";
+
+	CHECK_EQ(vc_config_parse(nul, sizeof(nul) - 1, "t.conf", &cfg, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "t.conf:2: NUL byte in line (valid: a text file)");
+	memset(text, 'x', sizeof(text) - 1);
+	memcpy(text, "[node]\n", 7);
+	CHECK_EQ(parse(text), -EINVAL);
+	CHECK_STR(err, "t.conf:2: line longer than 1023 characters");
+	return true;
+}
+
+TEST(config_error_buffer_small)
+{
+	char small[16];
+
+	CHECK_EQ(vc_config_parse("[x]\n", 4, "t.conf", &cfg, small, sizeof(small)), -EINVAL);
+	CHECK_STR(small, "t.conf:1: unkno");
+	return true;
+}
+
+const struct vc_test config_tests[] = {
+	T(config_example),
+	T(config_whitespace_comments_crlf),
+	T(config_empty_and_peers_only),
+	T(config_payload_and_optional_keys),
+	T(config_64_peers),
+	T(config_errors_exact),
+	T(config_nul_and_long_line),
+	T(config_error_buffer_small),
+	{ NULL, NULL },
+};

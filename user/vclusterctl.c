@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * vclusterctl: configure and watch the vcluster kernel module over its
+ * generic netlink family.  One table of subcommands, each with --help;
+ * human output by default, --json on every read command.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <linux/vcluster.h>
+#include <netlink/genl/genl.h>
+
+#include "config.h"
+#include "json.h"
+#include "msg.h"
+#include "nl.h"
+#include "parse.h"
+#include "show.h"
+#include "vclusterctl.h"
+
+#ifndef VC_VERSION
+#define VC_VERSION "0.1"
+#endif
+
+#define PROG "vclusterctl"
+
+struct cmd {
+	const char *name;
+	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
+	const char *args;
+	const char *summary;
+	const char *help;
+};
+
+void err_msg(const struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": %s: ", ctx->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int usage_error(const struct cmd_ctx *ctx, const char *why)
+{
+	err_msg(ctx, "%s (see '" PROG " %s --help')", why, ctx->name);
+	return VC_EXIT_USAGE;
+}
+
+/* ---- netlink plumbing ---- */
+
+int open_family(const struct cmd_ctx *ctx, struct vc_nl **ret)
+{
+	int r = vc_nl_open(ret);
+
+	if (r == -ENOENT) {
+		err_msg(ctx, "vcluster module not loaded (generic netlink family '%s' not found)",
+			VC_GENL_NAME);
+		return VC_EXIT_NO_MODULE;
+	}
+	if (r < 0) {
+		err_msg(ctx, "cannot open generic netlink: %s", strerror(-r));
+		return VC_EXIT_FAILURE;
+	}
+	return VC_EXIT_OK;
+}
+
+/* Explain a failed request once, with the kernel's own words. */
+int kernel_error(const struct cmd_ctx *ctx, const struct vc_nl *nl,
+			const char *where, int r)
+{
+	const char *ext = vc_nl_extack(nl), *attr = vc_nl_extack_attr(nl);
+	char what[160];
+
+	if (r == -EPERM)
+		snprintf(what, sizeof(what), "%s: needs CAP_NET_ADMIN", strerror(-r));
+	else
+		snprintf(what, sizeof(what), "%s", strerror(-r));
+	fprintf(stderr, PROG ": %s: %s%s%s%s%s%s%s%s\n", ctx->name, where,
+		where[0] ? ": " : "", what, ext[0] ? ": " : "", ext,
+		attr[0] ? " [" : "", attr, attr[0] ? "]" : "");
+	return VC_EXIT_FAILURE;
+}
+
+int node_set_request(struct vc_nl *nl, const struct vc_node_cfg *c)
+{
+	struct nl_msg *msg = vc_nl_msg_new(nl, VC_CMD_NODE_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (vc_msg_put_node(msg, c) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return vc_nl_request(nl, msg, NULL, NULL);
+}
+
+int peer_request(struct vc_nl *nl, uint8_t cmd, const struct vc_peer_cfg *c)
+{
+	struct nl_msg *msg = vc_nl_msg_new(nl, cmd, 0);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = vc_msg_put_peer(msg, c);
+	if (r < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return vc_nl_request(nl, msg, NULL, NULL);
+}
+
+int simple_request(struct vc_nl *nl, uint8_t cmd, int attr, uint64_t value,
+			  bool with_value)
+{
+	struct nl_msg *msg = vc_nl_msg_new(nl, cmd, 0);
+	int r = 0;
+
+	if (!msg)
+		return -ENOMEM;
+	if (with_value)
+		r = attr == VC_A_PEER_NODE_ID ? nla_put_u32(msg, attr, (uint32_t)value) :
+						nla_put_u64(msg, attr, value);
+	if (r < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return vc_nl_request(nl, msg, NULL, NULL);
+}
+
+uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- commands ---- */
+
+static int no_extra_args(const struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char why[256];
+
+	if (argc == 0)
+		return VC_EXIT_OK;
+	snprintf(why, sizeof(why), "unexpected argument '%s'", argv[0]);
+	return usage_error(ctx, why);
+}
+
+static int node_reply(struct nl_msg *msg, void *arg)
+{
+	const struct cmd_ctx *ctx = arg;
+
+	vc_show_node(stdout, msg, ctx->json, boottime_ns());
+	return 0;
+}
+
+static int cmd_node_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct vc_nl *nl = NULL;
+	struct nl_msg *msg;
+	int r;
+
+	r = no_extra_args(ctx, argc, argv);
+	if (r == VC_EXIT_OK)
+		r = open_family(ctx, &nl);
+	if (r != VC_EXIT_OK)
+		return r;
+	msg = vc_nl_msg_new(nl, VC_CMD_NODE_GET, 0);
+	r = msg ? vc_nl_request(nl, msg, node_reply, ctx) : -ENOMEM;
+	r = r < 0 ? kernel_error(ctx, nl, "", r) : VC_EXIT_OK;
+	vc_nl_close(nl);
+	return r;
+}
+
+/* Open, run one request that has already been built by @build, close. */
+static int run_request(struct cmd_ctx *ctx, int (*send)(struct vc_nl *nl, const void *arg),
+		       const void *arg)
+{
+	struct vc_nl *nl = NULL;
+	int r;
+
+	r = open_family(ctx, &nl);
+	if (r != VC_EXIT_OK)
+		return r;
+	r = send(nl, arg);
+	r = r < 0 ? kernel_error(ctx, nl, "", r) : VC_EXIT_OK;
+	vc_nl_close(nl);
+	return r;
+}
+
+static int send_node_set(struct vc_nl *nl, const void *arg)
+{
+	return node_set_request(nl, arg);
+}
+
+static int cmd_node_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct vc_node_cfg cfg;
+	char err[VC_ERR_LEN];
+
+	if (vc_args_node_set(argc, argv, &cfg, err, sizeof(err)) < 0)
+		return usage_error(ctx, err);
+	return run_request(ctx, send_node_set, &cfg);
+}
+
+struct start_args {
+	bool has_incarnation;
+	uint64_t incarnation;
+};
+
+static int send_start(struct vc_nl *nl, const void *arg)
+{
+	const struct start_args *s = arg;
+
+	return simple_request(nl, VC_CMD_START, VC_A_NODE_INCARNATION, s->incarnation,
+			      s->has_incarnation);
+}
+
+static int send_stop(struct vc_nl *nl, const void *arg)
+{
+	(void)arg;
+	return simple_request(nl, VC_CMD_STOP, 0, 0, false);
+}
+
+static int parse_start_args(const struct cmd_ctx *ctx, int argc, char **argv,
+			    struct start_args *s)
+{
+	char why[256];
+
+	memset(s, 0, sizeof(*s));
+	if (argc == 0)
+		return VC_EXIT_OK;
+	if (strcmp(argv[0], "incarnation") != 0 || argc > 2) {
+		snprintf(why, sizeof(why), "unexpected argument '%s' (valid: incarnation N)",
+			 argv[strcmp(argv[0], "incarnation") != 0 ? 0 : 2]);
+		return usage_error(ctx, why);
+	}
+	if (argc < 2)
+		return usage_error(ctx, "'incarnation' needs a value");
+	if (vc_parse_u64(argv[1], 1, UINT64_MAX, &s->incarnation) < 0) {
+		snprintf(why, sizeof(why), "incarnation: '%s' is not a number (valid: 1..%" PRIu64 ")",
+			 argv[1], UINT64_MAX);
+		return usage_error(ctx, why);
+	}
+	s->has_incarnation = true;
+	return VC_EXIT_OK;
+}
+
+static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct start_args s;
+	int r;
+
+	r = parse_start_args(ctx, argc, argv, &s);
+	return r != VC_EXIT_OK ? r : run_request(ctx, send_start, &s);
+}
+
+static int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	int r = no_extra_args(ctx, argc, argv);
+
+	return r != VC_EXIT_OK ? r : run_request(ctx, send_stop, NULL);
+}
+
+static int send_peer_add(struct vc_nl *nl, const void *arg)
+{
+	return peer_request(nl, VC_CMD_PEER_ADD, arg);
+}
+
+static int send_peer_set(struct vc_nl *nl, const void *arg)
+{
+	return peer_request(nl, VC_CMD_PEER_SET, arg);
+}
+
+static int send_peer_del(struct vc_nl *nl, const void *arg)
+{
+	return simple_request(nl, VC_CMD_PEER_DEL, VC_A_PEER_NODE_ID,
+			      *(const uint32_t *)arg, true);
+}
+
+static int cmd_peer_add(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct vc_peer_cfg cfg;
+	char err[VC_ERR_LEN];
+
+	if (vc_args_peer(argc, argv, &cfg, err, sizeof(err)) < 0)
+		return usage_error(ctx, err);
+	return run_request(ctx, send_peer_add, &cfg);
+}
+
+static int cmd_peer_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct vc_peer_cfg cfg;
+	char err[VC_ERR_LEN];
+
+	if (vc_args_peer(argc, argv, &cfg, err, sizeof(err)) < 0)
+		return usage_error(ctx, err);
+	return run_request(ctx, send_peer_set, &cfg);
+}
+
+static int parse_node_id_arg(const struct cmd_ctx *ctx, int argc, char **argv,
+			     uint32_t *node_id)
+{
+	char why[256];
+
+	if (argc != 1) {
+		snprintf(why, sizeof(why), argc ? "unexpected argument '%s'" : "missing NODEID%s",
+			 argc ? argv[1] : "");
+		return usage_error(ctx, why);
+	}
+	if (vc_parse_u32(argv[0], 1, UINT32_MAX, node_id) < 0) {
+		snprintf(why, sizeof(why), "'%s' is not a node id (valid: 1..4294967295)",
+			 argv[0]);
+		return usage_error(ctx, why);
+	}
+	return VC_EXIT_OK;
+}
+
+static int cmd_peer_del(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	uint32_t node_id;
+	int r;
+
+	r = parse_node_id_arg(ctx, argc, argv, &node_id);
+	return r != VC_EXIT_OK ? r : run_request(ctx, send_peer_del, &node_id);
+}
+
+struct peer_printer {
+	bool json;
+	struct vc_json j;
+	uint64_t now_ns;
+	size_t count;
+};
+
+static int peer_reply(struct nl_msg *msg, void *arg)
+{
+	struct peer_printer *pp = arg;
+
+	vc_show_peer(stdout, pp->json ? &pp->j : NULL, msg, pp->now_ns);
+	pp->count++;
+	return 0;
+}
+
+static int peer_get(struct cmd_ctx *ctx, bool dump, uint32_t node_id)
+{
+	struct peer_printer pp = { .json = ctx->json, .now_ns = boottime_ns() };
+	struct vc_nl *nl = NULL;
+	struct nl_msg *msg;
+	int r;
+
+	r = open_family(ctx, &nl);
+	if (r != VC_EXIT_OK)
+		return r;
+	msg = vc_nl_msg_new(nl, VC_CMD_PEER_GET, dump ? NLM_F_DUMP : 0);
+	if (msg && !dump && nla_put_u32(msg, VC_A_PEER_NODE_ID, node_id) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	vc_json_init(&pp.j, stdout);
+	if (dump && pp.json)
+		vc_json_arr_begin(&pp.j, NULL);
+	r = msg ? vc_nl_request(nl, msg, peer_reply, &pp) : -ENOMEM;
+	if (dump && pp.json) {
+		vc_json_arr_end(&pp.j);
+		vc_json_end(&pp.j);
+	} else if (pp.json) {
+		vc_json_end(&pp.j);
+	}
+	r = r < 0 ? kernel_error(ctx, nl, "", r) : VC_EXIT_OK;
+	if (r == VC_EXIT_OK && dump && !pp.json && pp.count == 0)
+		printf("no peers\n");
+	vc_nl_close(nl);
+	return r;
+}
+
+static int cmd_peer_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	int r = no_extra_args(ctx, argc, argv);
+
+	return r != VC_EXIT_OK ? r : peer_get(ctx, true, 0);
+}
+
+static int cmd_peer_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	uint32_t node_id;
+	int r;
+
+	r = parse_node_id_arg(ctx, argc, argv, &node_id);
+	return r != VC_EXIT_OK ? r : peer_get(ctx, false, node_id);
+}
+
+static int cmd_help(struct cmd_ctx *ctx, int argc, char **argv);
+
+static int cmd_version(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	int r = no_extra_args(ctx, argc, argv);
+
+	if (r == VC_EXIT_OK)
+		printf(PROG " %s (netlink family %s version %d)\n", VC_VERSION,
+		       VC_GENL_NAME, VC_GENL_VERSION);
+	return r;
+}
+
+static const struct cmd commands[] = {
+	{ "node show", cmd_node_show, "[--json]", "show the local node, its links and counters",
+	  "Prints the instance of this network namespace: ids, timing, state,\n"
+	  "local links and receive counters.\n" },
+	{ "node set", cmd_node_set,
+	  "[cluster-id N] [node-id N] [votes N] [port N] [incarnation N]\n"
+	  "        [interval-ms N] [misses N] [payload HEX | --payload-string S]\n"
+	  "        [link ID ADDR]...",
+	  "change node settings",
+	  "cluster-id, node-id (1..4294967295), votes, port (1..65535), incarnation\n"
+	  "and links only while the node is stopped; interval-ms (1..60000),\n"
+	  "misses (2..1000) and payload (at most 64 bytes) at any time.\n"
+	  "Links: ID 0..7, ADDR an IPv4 or IPv6 address; the links given replace\n"
+	  "all local links.\n" },
+	{ "start", cmd_start, "[incarnation N]", "start heartbeating",
+	  "Needs cluster-id, node-id and at least one link.  Without an\n"
+	  "incarnation the kernel uses max(previous + 1, wall-clock seconds).\n" },
+	{ "stop", cmd_stop, "", "stop heartbeating", "Peers are kept; their state becomes DOWN.\n" },
+	{ "peer add", cmd_peer_add, "NODEID [votes N] link ID ADDR[:PORT] [link ID ADDR[:PORT]]...",
+	  "add a peer", "ADDR[:PORT] is A.B.C.D[:PORT], an IPv6 address or [IPv6]:PORT;\n"
+	  "without a port the node's port is used.\n" },
+	{ "peer set", cmd_peer_set, "NODEID [votes N] [link ID ADDR[:PORT]]...",
+	  "change a peer", "The links given replace all links of that peer.\n" },
+	{ "peer del", cmd_peer_del, "NODEID", "remove a peer", "" },
+	{ "peer list", cmd_peer_list, "[--json]", "list peers with per-link statistics",
+	  "Ages (\"heard 3 ms ago\") are computed against CLOCK_BOOTTIME now.\n" },
+	{ "peer show", cmd_peer_show, "NODEID [--json]", "show one peer", "" },
+	{ "monitor", cmd_monitor, "[--json] [--count N] [--timeout SEC] [--ready FILE]",
+	  "print membership events as they happen",
+	  "One line per event.  time_ns is the kernel's CLOCK_BOOTTIME at the\n"
+	  "decision, rx_ns ours when the event was read.  --count exits after N\n"
+	  "events, --timeout after SEC seconds (exit 5 if --count was not reached),\n"
+	  "--ready creates FILE once subscribed.\n" },
+	{ "load", cmd_load, "FILE [--start] [--check]", "configure the node and its peers from a file",
+	  "Applies [node] with one node set, deletes peers not in FILE, adds or\n"
+	  "changes the others, then starts the node with --start.  --check only\n"
+	  "parses FILE.  See vclusterctl(8) for the format.\n" },
+	{ "help", cmd_help, "[COMMAND]", "show help", "" },
+	{ "version", cmd_version, "", "show the version", "" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: " PROG " [--json] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'" PROG " COMMAND --help' shows the arguments of COMMAND.\n");
+}
+
+static void print_cmd_help(const struct cmd *c)
+{
+	printf("usage: " PROG " %s %s\n\n%s.\n", c->name, c->args, c->summary);
+	if (c->help[0])
+		printf("\n%s", c->help);
+}
+
+/* Match "peer add" (two words) or "start" (one); *used = words consumed. */
+static const struct cmd *find_cmd(int argc, char **argv, int *used)
+{
+	char two[64];
+	size_t i;
+
+	if (argc >= 2) {
+		snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]);
+		for (i = 0; i < N_COMMANDS; i++)
+			if (strcmp(commands[i].name, two) == 0)
+				return *used = 2, &commands[i];
+	}
+	if (argc >= 1) {
+		/* "node" and "peer" alone mean show/list */
+		const char *one = strcmp(argv[0], "node") == 0 ? "node show" :
+				  strcmp(argv[0], "peer") == 0 ? "peer list" : argv[0];
+
+		if (argc >= 2 && one != argv[0])
+			return NULL;	/* "peer bogus" */
+		if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "-V") == 0)
+			one = "version";
+		for (i = 0; i < N_COMMANDS; i++)
+			if (strcmp(commands[i].name, one) == 0)
+				return *used = 1, &commands[i];
+	}
+	return NULL;
+}
+
+static int cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd *c;
+	int used;
+
+	(void)ctx;
+	if (argc == 0) {
+		print_usage(stdout);
+		return VC_EXIT_OK;
+	}
+	c = find_cmd(argc, argv, &used);
+	if (!c || used != argc) {
+		fprintf(stderr, PROG ": help: unknown command '%s'\n", argv[0]);
+		return VC_EXIT_USAGE;
+	}
+	print_cmd_help(c);
+	return VC_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = { .name = PROG };
+	bool help = false;
+	const struct cmd *c;
+	int used;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	argc = vc_take_common_flags(argc - 1, argv + 1, &ctx.json, &help);
+	argv++;
+	if (argc == 0) {
+		print_usage(help ? stdout : stderr);
+		return help ? VC_EXIT_OK : VC_EXIT_USAGE;
+	}
+	c = find_cmd(argc, argv, &used);
+	if (!c) {
+		bool group = argc > 1 && (!strcmp(argv[0], "node") || !strcmp(argv[0], "peer"));
+
+		fprintf(stderr, PROG ": unknown command '%s%s%s'\n", argv[0],
+			group ? " " : "", group ? argv[1] : "");
+		print_usage(stderr);
+		return VC_EXIT_USAGE;
+	}
+	if (help) {
+		print_cmd_help(c);
+		return VC_EXIT_OK;
+	}
+	ctx.name = c->name;
+	return c->run(&ctx, argc - used, argv + used);
+}
