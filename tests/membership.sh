@@ -8,57 +8,58 @@
 # back with a higher incarnation, and 16 nodes form a full mesh.
 
 set -u
-. "$REPO/tests/lib.sh"
-. "$REPO/tests/vc.sh"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vc.sh"
 
-trap 'vc_teardown; kill $(jobs -p) 2>/dev/null' EXIT
+require_module
 
-tap_plan 12
+at_exit vc_teardown
 
-vc_load_module || tap_bail "cannot load $VC_MODULE"
+plan 12
+
+load_module || bail_out "cannot load $VC_MODULE"
 
 # --- 4 nodes, two links (IPv4 + IPv6) ---------------------------------------
 N=4
-VC_INTERVAL_MS=20 VC_MISSES=5
-export VC_INTERVAL_MS VC_MISSES
-vc_cluster $N 2 || tap_bail "cannot set up a $N-node cluster"
+vc_cluster $N 2 || bail_out "cannot set up a $N-node cluster"
 
-wait_for 20 vc_all_up $N
-tap_check "$N nodes on two links all see each other UP" vc_all_up $N
+wait_for -t 20 vc_all_up $N
+check "$N nodes on two links all see each other UP" vc_all_up $N
 
 rtt_known()
 {
 	vc_ctl 1 peer show 2 --json | jq -e '[.links[] | select(.rtt_us > 0)] | length == 2' >/dev/null
 }
-wait_for 10 rtt_known
-tap_check "RTT measured on both links" rtt_known
+wait_for -t 10 rtt_known
+check "RTT measured on both links" rtt_known
 
 # Events seen by node 1 from here on.
 EV=/tmp/vc/n1.events
 vc_ctl 1 monitor --json --ready /tmp/vc/n1.ready >"$EV" &
 MON=$!
-wait_for 10 test -e /tmp/vc/n1.ready
+at_exit kill "$MON"
+wait_for -t 10 test -e /tmp/vc/n1.ready
 
 vc_cut 3 1
 link1_down()
 {
 	[ "$(vc_ctl 1 peer show 3 --json | jq -r '.links[] | select(.id == 1) | .state')" = down ]
 }
-wait_for 10 link1_down
-tap_check "one of two links cut: the link is reported down" link1_down
-tap_check "one of two links cut: the peer stays UP" \
+wait_for -t 10 link1_down
+check "one of two links cut: the link is reported down" link1_down
+check "one of two links cut: the peer stays UP" \
 	test "$(vc_peer_state 1 3)" = up
 
 link_event()
 {
 	jq -e "select(.event == \"$1\" and .node_id == 3 and .link_id == 1)" "$EV" >/dev/null
 }
-wait_for 5 link_event link-down
-tap_check "a LINK_DOWN event names node 3 and link 1" link_event link-down
+wait_for -t 5 link_event link-down
+check "a LINK_DOWN event names node 3 and link 1" link_event link-down
 
 vc_heal 3 1
-wait_for 10 link_event link-up
-tap_check "link healed: LINK_UP event" link_event link-up
+wait_for -t 10 link_event link-up
+check "link healed: LINK_UP event" link_event link-up
 
 # All links of node 3 cut: everyone else reports it DOWN, by timeout.
 old_inc=$(vc_peer_field 1 3 incarnation)
@@ -72,15 +73,15 @@ down_everywhere()
 		[ "$(vc_peer_state "$i" 3)" = down ] || return 1
 	done
 }
-wait_for 10 down_everywhere
-tap_check "node 3 cut off: nodes 1, 2 and 4 report it DOWN" down_everywhere
+wait_for -t 10 down_everywhere
+check "node 3 cut off: nodes 1, 2 and 4 report it DOWN" down_everywhere
 
 down_event()
 {
 	jq -e 'select(.event == "peer-down" and .node_id == 3 and .reason == "timeout")' "$EV" >/dev/null
 }
-wait_for 5 down_event
-tap_check "PEER_DOWN event for node 3 with reason timeout" down_event
+wait_for -t 5 down_event
+check "PEER_DOWN event for node 3 with reason timeout" down_event
 
 # Node 3's links come back but its life is over: refused and counted.
 refused_before=$(vc_peer_field 1 3 rx_refused)
@@ -90,9 +91,9 @@ refused_grows()
 {
 	[ "$(vc_peer_field 1 3 rx_refused)" -gt "$refused_before" ]
 }
-wait_for 10 refused_grows
-tap_check "healed node in its old life: refused and counted" refused_grows
-tap_check "healed node in its old life: still DOWN" \
+wait_for -t 10 refused_grows
+check "healed node in its old life: refused and counted" refused_grows
+check "healed node in its old life: still DOWN" \
 	test "$(vc_peer_state 1 3)" = down
 
 # A restart gives it a new life that everyone accepts.
@@ -102,15 +103,15 @@ new_life_up()
 	[ "$(vc_peer_state 1 3)" = up ] &&
 		[ "$(vc_peer_field 1 3 incarnation)" -gt "$old_inc" ]
 }
-wait_for 20 new_life_up
-tap_check "node 3 restarted: UP again with a higher incarnation" new_life_up
+wait_for -t 20 new_life_up
+check "node 3 restarted: UP again with a higher incarnation" new_life_up
 
 kill "$MON" 2>/dev/null
 vc_teardown
 
 # --- 16 nodes, one link ------------------------------------------------------
 N=16
-VC_INTERVAL_MS=100 VC_MISSES=5
-vc_cluster $N 1 || tap_bail "cannot set up a $N-node cluster"
-wait_for 60 vc_all_up $N
-tap_check "$N nodes all see each other UP" vc_all_up $N
+vc_cluster $N 1 || bail_out "cannot set up a $N-node cluster"
+wait_for -t 60 vc_all_up $N
+check "$N nodes all see each other UP" vc_all_up $N
+finish

@@ -9,15 +9,17 @@
 # and a dump of 64 peers through a tiny receive buffer resumes correctly.
 
 set -u
-. "$REPO/tests/lib.sh"
-. "$REPO/tests/vc.sh"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vc.sh"
 
-trap 'vc_teardown' EXIT
+require_module
 
-YNL_DIR=$VC_CACHE/src-6.12/tools/net/ynl
-SCHEMA=$VC_CACHE/src-6.12/Documentation/netlink/genetlink-legacy.yaml
+at_exit vc_teardown
+
+YNL_DIR=${VC_CACHE:-/var/cache/vcluster}/src/6.12/tools/net/ynl
+SCHEMA=${VC_CACHE:-/var/cache/vcluster}/src/6.12/Documentation/netlink/genetlink-legacy.yaml
 SPEC=$REPO/Documentation/netlink/specs/vcluster.yaml
-[ -f "$YNL_DIR/cli.py" ] || tap_skip_all "ynl not in $YNL_DIR (run tools/fetch-kernels)"
+[ -f "$YNL_DIR/cli.py" ] || skip_all "ynl not in $YNL_DIR (run tools/fetch-kernels)"
 
 A1=3323068417	# 198.18.0.1
 A2=3323068418	# 198.18.0.2
@@ -41,13 +43,13 @@ rejects()
 	local name=$1 op=$2 json=$3
 
 	if ynl do "$op" "$json" >$OUT 2>&1; then
-		tap_fail "$name: accepted"
+		not_ok "$name: accepted"
 		return
 	fi
 	if grep -q "'msg'" $OUT || grep -q "extack" $OUT; then
-		tap_ok "$name: $(grep -o "'msg': '[^']*'" $OUT | head -1)"
+		ok "$name: $(grep -o "'msg': '[^']*'" $OUT | head -1)"
 	else
-		tap_fail "$name: refused without a message: $(tr '\n' ' ' <$OUT)"
+		not_ok "$name: refused without a message: $(tr '\n' ' ' <$OUT)"
 	fi
 }
 
@@ -56,9 +58,9 @@ node_json()
 	ynl do node-get '{}' >$OUT 2>&1 && cat $OUT
 }
 
-tap_plan 29
+plan 29
 
-vc_load_module || tap_bail "cannot load $VC_MODULE"
+load_module || bail_out "cannot load $VC_MODULE"
 vc_switch
 vc_netns_node 1 1
 vc_netns_node 2 1
@@ -85,7 +87,7 @@ rejects "start without configuration" start '{}'
 rejects "stop while stopped" stop '{}'
 
 ynl do node-set "{\"cluster-id\": 7, \"node-id\": 1, \"link\": [{\"id\": 0, \"addr4\": $A1}]}" >$OUT 2>&1
-tap_check "a valid node-set is accepted" test $? -eq 0
+check "a valid node-set is accepted" test $? -eq 0
 
 # --- peers ------------------------------------------------------------------
 rejects "peer with our own node id" peer-add "{\"node-id\": 1, \"link\": [{\"id\": 0, \"addr4\": $A2}]}"
@@ -109,28 +111,29 @@ unchanged()
 {
 	node_json | jq -e '.["node-id"] == 1 and .["cluster-id"] == 7 and .incarnation == 100 and .["interval-ms"] == 10' >/dev/null
 }
-tap_check "refused requests changed nothing" unchanged
+check "refused requests changed nothing" unchanged
 
 # --- permissions ------------------------------------------------------------
 YNL_PRE=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 ynl do node-set '{"misses": 5}' >$OUT 2>&1
-tap_check "unprivileged change: EPERM" grep -q "Operation not permitted" $OUT
+check "unprivileged change: EPERM" grep -q "Operation not permitted" $OUT
 unpriv_read()
 {
 	ynl do node-get '{}' >$OUT 2>&1
 }
-tap_check "unprivileged read is allowed" unpriv_read
+check "unprivileged read is allowed" unpriv_read
 YNL_PRE=()
 
 # --- a dump of 64 peers, resumed many times ---------------------------------
 for ((id = 10; id < 73; id++)); do
 	ynl do peer-add "{\"node-id\": $id, \"link\": [{\"id\": 0, \"addr4\": $((A2 + id))}]}" >$OUT 2>&1 ||
-		tap_bail "peer-add $id: $(cat $OUT)"
+		bail_out "peer-add $id: $(cat $OUT)"
 done
 ynl dump peer-get '{}' --dbg-small-recv 4096 >$OUT 2>&1
 dump_ok()
 {
 	jq -e '[.[]["node-id"]] as $ids | ($ids | length == 64) and ($ids == ($ids | unique))' $OUT >/dev/null
 }
-tap_check "dump of 64 peers through a 4 KiB buffer: each once" dump_ok
+check "dump of 64 peers through a 4 KiB buffer: each once" dump_ok
 rejects "a 65th peer" peer-add "{\"node-id\": 80, \"link\": [{\"id\": 0, \"addr4\": $((A2 + 80))}]}"
+finish

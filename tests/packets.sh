@@ -7,21 +7,23 @@
 # crafted by user/vcl-inject and sent at node 1 while nodes 1 and 2 run.
 
 set -u
-. "$REPO/tests/lib.sh"
-. "$REPO/tests/vc.sh"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vc.sh"
 
-trap 'vc_teardown' EXIT
+require_module
+
+at_exit vc_teardown
 
 INJECT=$REPO/user/vcl-inject
 MALFORMED_KINDS="truncated bad-magic bad-version bad-hdr-len bad-type
 	bad-auth bad-length too-many-members oversize-payload bad-dest bad-link"
 
-tap_plan 9
+plan 9
 
-vc_load_module || tap_bail "cannot load $VC_MODULE"
-vc_cluster 2 1 || tap_bail "cannot set up a 2-node cluster"
-wait_for 20 vc_all_up 2
-tap_check "two nodes UP" vc_all_up 2
+load_module || bail_out "cannot load $VC_MODULE"
+vc_cluster 2 1 || bail_out "cannot set up a 2-node cluster"
+wait_for -t 20 vc_all_up 2
+check "two nodes UP" vc_all_up 2
 
 counter()
 {
@@ -41,23 +43,23 @@ inject()
 	shift
 	ip netns exec n2 "$INJECT" --to 198.18.0.1 --from 198.18.0.2:6000 \
 		--cluster-id "$VC_CLUSTER_ID" --node-id 2 --dest-node-id 1 \
-		"$@" "$kind"
+		"$@" "$kind" >/dev/null
 }
 
 malformed0=$(counter rx_malformed)
 link0=$(link_malformed)
 n=0
 for kind in $MALFORMED_KINDS; do
-	inject "$kind" || tap_bail "vcl-inject $kind failed"
+	inject "$kind" || bail_out "vcl-inject $kind failed"
 	n=$((n + 1))
 done
 malformed_counted()
 {
 	[ "$(counter rx_malformed)" -eq $((malformed0 + n)) ]
 }
-wait_for 5 malformed_counted
-tap_check "$n malformed datagrams: rx_malformed +$n exactly" malformed_counted
-tap_check "... and counted on peer 2's link (sent from its address)" \
+wait_for -t 5 malformed_counted
+check "$n malformed datagrams: rx_malformed +$n exactly" malformed_counted
+check "... and counted on peer 2's link (sent from its address)" \
 	test "$(link_malformed)" -eq $((link0 + n))
 
 foreign0=$(counter rx_foreign)
@@ -66,8 +68,8 @@ foreign_counted()
 {
 	[ "$(counter rx_foreign)" -eq $((foreign0 + 1)) ]
 }
-wait_for 5 foreign_counted
-tap_check "foreign cluster id: rx_foreign +1" foreign_counted
+wait_for -t 5 foreign_counted
+check "foreign cluster id: rx_foreign +1" foreign_counted
 
 unknown0=$(counter rx_unknown)
 inject unknown-node
@@ -75,8 +77,8 @@ unknown_counted()
 {
 	[ "$(counter rx_unknown)" -eq $((unknown0 + 1)) ]
 }
-wait_for 5 unknown_counted
-tap_check "unknown sender: rx_unknown +1" unknown_counted
+wait_for -t 5 unknown_counted
+check "unknown sender: rx_unknown +1" unknown_counted
 
 # Replay: a configured but silent peer 3 sends three heartbeats, then the
 # first one again.  The copy is refused; the originals were accepted.
@@ -87,9 +89,9 @@ replay_refused()
 {
 	[ "$(counter rx_refused)" -eq $((refused0 + 1)) ]
 }
-wait_for 5 replay_refused
-tap_check "replayed datagram: rx_refused +1" replay_refused
-tap_check "... the originals were heard (peer 3 left NEW)" \
+wait_for -t 5 replay_refused
+check "replayed datagram: rx_refused +1" replay_refused
+check "... the originals were heard (peer 3 left NEW)" \
 	test "$(vc_peer_state 1 3)" != new
 
 # An old life: incarnation below the one peer 2 runs with.
@@ -99,8 +101,9 @@ old_life_refused()
 {
 	[ "$(counter rx_refused)" -eq $((refused0 + 1)) ]
 }
-wait_for 5 old_life_refused
-tap_check "a heartbeat from an older incarnation: refused" old_life_refused
+wait_for -t 5 old_life_refused
+check "a heartbeat from an older incarnation: refused" old_life_refused
 
-tap_check "through all of it, node 1 kept node 2 UP" \
+check "through all of it, node 1 kept node 2 UP" \
 	test "$(vc_peer_state 1 2)" = up
+finish

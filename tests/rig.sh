@@ -40,7 +40,7 @@ check "netns b pings a over veth (IPv6)" \
 
 if [[ -n ${VC_MODULE:-} ]]; then
 	check "modprobe finds the built vcluster.ko" \
-		eval 'test "$(modinfo -n vcluster)" = "$(readlink -f "$VC_MODULE")"'
+		eval 'test "$(readlink -f "$(modinfo -n vcluster)")" = "$(readlink -f "$VC_MODULE")"'
 else
 	skip "modprobe finds the built vcluster.ko" "no vcluster.ko built for $KVER"
 fi

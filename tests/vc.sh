@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# vcluster helpers for guest suites, sourced after tests/lib.sh.
+# vcluster helpers for guest suites, sourced after tests/lib.sh
+# (which loads the module: load_module, unload_module).
 #
 # Topology built by vc_cluster N [LINKS]:
 #
@@ -16,22 +17,12 @@
 VCTL=${VCTL:-$REPO/user/vclusterctl}
 VC_CONF_DIR=${VC_CONF_DIR:-/tmp/vc}
 VC_CLUSTER_ID=${VC_CLUSTER_ID:-7}
-
-# Load vcluster.ko and what it depends on from the guest kernel's tree.
-vc_load_module()
-{
-	local dep
-
-	for dep in $(modinfo -F depends "$VC_MODULE" | tr , ' '); do
-		modprobe "$dep" || return 1
-	done
-	insmod "$VC_MODULE"
-}
-
-vc_unload_module()
-{
-	rmmod vcluster
-}
+# Suites check behaviour, not speed (tools/bench measures that): under TCG a
+# whole guest can stall for a few hundred milliseconds when the host is
+# busy, and every node in it would rightly declare the others DOWN.  A dead
+# time of 1 s keeps such stalls from looking like deaths.
+VC_INTERVAL_MS=${VC_INTERVAL_MS:-100}
+VC_MISSES=${VC_MISSES:-10}
 
 vc_ctl()
 {
@@ -45,8 +36,8 @@ vc_switch()
 {
 	ip netns add vcsw
 	ip -n vcsw link set lo up
-	ip -n vcsw link add br0 type bridge
-	ip -n vcsw link add br1 type bridge
+	ip -n vcsw link add br0 type bridge forward_delay 0 stp_state 0
+	ip -n vcsw link add br1 type bridge forward_delay 0 stp_state 0
 	ip -n vcsw link set br0 up
 	ip -n vcsw link set br1 up
 }
@@ -85,7 +76,7 @@ vc_netns_node()
 vc_write_conf()
 {
 	local i=$1 n=$2 links=$3 j l
-	local interval=${VC_INTERVAL_MS:-10} misses=${VC_MISSES:-3}
+	local interval=$VC_INTERVAL_MS misses=$VC_MISSES
 
 	mkdir -p "$VC_CONF_DIR"
 	{

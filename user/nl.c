@@ -351,6 +351,14 @@ int vc_nl_fd(const struct vc_nl *nl)
 	return nl_socket_get_fd(nl->sk);
 }
 
+/* Multicast notifications carry sequence number 0: accept every one. */
+static int accept_any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
 int vc_nl_recv_events(struct vc_nl *nl, vc_nl_reply_fn fn, void *arg)
 {
 	struct vc_nl_req req = { .nl = nl, .reply = fn, .arg = arg };
@@ -361,6 +369,7 @@ int vc_nl_recv_events(struct vc_nl *nl, vc_nl_reply_fn fn, void *arg)
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &req);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
 	r = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);
 	if (req.err < 0)

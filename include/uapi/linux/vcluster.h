@@ -7,7 +7,7 @@
  *
  *  1. The generic netlink family "vcluster" (version VC_GENL_VERSION).
  *     Documentation/netlink/specs/vcluster.yaml describes the same family
- *     for the kernel's ynl tooling; tests/spec-check verifies the two agree.
+ *     for the kernel's ynl tooling; tools/spec-check verifies the two agree.
  *
  *  2. The UDP heartbeat wire format (VC_WIRE_*), which a user-space
  *     transport follows byte for byte.  Documentation/protocol.rst explains
