@@ -39,9 +39,14 @@ ifneq ($(wildcard $(KDIR)/Makefile),)
 install: install-module
 endif
 
+# The release the module is built for, so depmod indexes that kernel's tree
+# (not necessarily the running one).
+KRELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
 install-module: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null || uname -r)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE)
 
 install-user: user
 	$(MAKE) -C user install

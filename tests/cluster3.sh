@@ -118,7 +118,7 @@ guest_role()
 		step rejoined3 g_states_are up 1 2 ;;
 	*)	step frozen g_states_are down 3
 		step resumed g_refused_grows 3
-		step rejoined3 g_states_are up 1 2
+		step rejoined3 g_states_are up $others
 		step killed g_states_are down 3
 		"$VCTL" peer show 3 >&2 ;;
 	esac

@@ -82,6 +82,7 @@ enum vc_cmd {
 
 	__VC_CMD_MAX
 };
+
 #define VC_CMD_MAX (__VC_CMD_MAX - 1)
 
 /* State of the local instance. */
@@ -160,6 +161,7 @@ enum vc_link_attrs {
 
 	__VC_A_LINK_MAX
 };
+
 #define VC_A_LINK_MAX (__VC_A_LINK_MAX - 1)
 
 enum vc_node_attrs {
@@ -186,6 +188,7 @@ enum vc_node_attrs {
 
 	__VC_A_NODE_MAX
 };
+
 #define VC_A_NODE_MAX (__VC_A_NODE_MAX - 1)
 
 enum vc_peer_attrs {
@@ -203,6 +206,7 @@ enum vc_peer_attrs {
 
 	__VC_A_PEER_MAX
 };
+
 #define VC_A_PEER_MAX (__VC_A_PEER_MAX - 1)
 
 enum vc_event_attrs {
@@ -218,6 +222,7 @@ enum vc_event_attrs {
 
 	__VC_A_EVENT_MAX
 };
+
 #define VC_A_EVENT_MAX (__VC_A_EVENT_MAX - 1)
 
 /*
