@@ -5,7 +5,8 @@
  * One kernel UDP socket per local link, bound to the link's address and
  * the instance's port, exists while the instance runs.  The heartbeat
  * hrtimer (soft, absolute expiry on CLOCK_BOOTTIME, so it does not drift)
- * ages the peers, then sends one datagram per (peer, link both have).
+ * runs the watchdog's checks, ages the peers, counts votes, then sends one
+ * datagram per (peer, link both have) unless the instance is fenced.
  * Datagrams arrive through the socket's encap_rcv hook, in softirq.
  * Neither path sleeps: GFP_ATOMIC, route lookups, spin_lock_bh.
  */
@@ -123,13 +124,15 @@ static struct sk_buff *vc_hb_build(struct vc_inst *inst,
 	const struct vc_peer *p;
 	struct sk_buff *skb;
 	unsigned int len;
+	u16 flags = 0;
 	u64 held_us;
 	u32 i;
 
 	lockdep_assert_held(&inst->lock);
 
 	len = sizeof(*hdr) + inst->n_peers * sizeof(*m) + inst->payload_len;
-	skb = alloc_skb(VC_HB_HEADROOM + len, GFP_ATOMIC);
+	skb = alloc_skb(VC_HB_HEADROOM + len + vc_auth_tag_len(inst),
+			GFP_ATOMIC);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, VC_HB_HEADROOM);
@@ -157,6 +160,16 @@ static struct sk_buff *vc_hb_build(struct vc_inst *inst,
 		hdr->echo_held_us = cpu_to_be32(min_t(u64, held_us, U32_MAX));
 	}
 	hdr->dead_ms = cpu_to_be32(vc_dead_ms(inst));
+	/* Rule 6: our fencing, so that peers can compute our window. */
+	if (inst->armed) {
+		flags |= VC_WIRE_F_ARMED;
+		hdr->fence_action = inst->fence.action;
+		hdr->quorum_timeout_ms = cpu_to_be32(inst->fence.quorum_timeout_ms);
+		hdr->kill_bound_ms = cpu_to_be32(inst->fence.kill_bound_ms);
+	}
+	if (inst->quorate)
+		flags |= VC_WIRE_F_QUORATE;
+	hdr->flags = cpu_to_be16(flags);
 
 	m = (struct vc_wire_member *)(hdr + 1);
 	for (i = 0; i < inst->n_peers; i++, m++) {
@@ -166,6 +179,7 @@ static struct sk_buff *vc_hb_build(struct vc_inst *inst,
 		m->incarnation = cpu_to_be64(p->incarnation);
 	}
 	memcpy(m, inst->payload, inst->payload_len);
+	vc_auth_sign(inst, skb);
 	return skb;
 }
 
@@ -255,6 +269,7 @@ static enum hrtimer_restart vc_hb_timer(struct hrtimer *timer)
 	struct vc_inst *inst = container_of(timer, struct vc_inst, timer);
 	struct sk_buff_head evq;
 	struct vc_peer *peer;
+	u64 now;
 	u32 i;
 	int l;
 
@@ -265,14 +280,21 @@ static enum hrtimer_restart vc_hb_timer(struct hrtimer *timer)
 		return HRTIMER_NORESTART;
 	}
 
-	vc_peers_age(inst, &evq, ktime_get_boottime_ns());
+	/* The order matters: see the top of vc.h. */
+	now = ktime_get_boottime_ns();
+	vc_fence_tick(inst, &evq, now);
+	vc_peers_age(inst, &evq, now);
+	vc_quorum_update(inst, &evq, now);
 
-	inst->seq++;
-	for (i = 0; i < inst->n_peers; i++) {
-		peer = inst->peers[i];
-		for (l = 0; l < VC_MAX_LINKS; l++)
-			if (inst->socks[l] && peer->links[l].addr.family)
-				vc_hb_send(inst, peer, l);
+	if (!inst->fenced) {
+		inst->seq++;
+		for (i = 0; i < inst->n_peers; i++) {
+			peer = inst->peers[i];
+			for (l = 0; l < VC_MAX_LINKS; l++)
+				if (inst->socks[l] &&
+				    peer->links[l].addr.family)
+					vc_hb_send(inst, peer, l);
+		}
 	}
 
 	hrtimer_forward(timer, hrtimer_cb_get_time(timer),
@@ -280,6 +302,7 @@ static enum hrtimer_restart vc_hb_timer(struct hrtimer *timer)
 	spin_unlock_bh(&inst->lock);
 
 	vc_event_flush(inst, &evq);
+	vc_fence_act(inst);
 	return HRTIMER_RESTART;
 }
 
@@ -304,12 +327,17 @@ void vc_hb_stop(struct vc_inst *inst)
 /* Checks that need no state: sizes, magic, version, lengths. */
 static bool vc_hb_well_formed(const struct vc_wire_hdr *hdr, unsigned int len)
 {
-	unsigned int hdr_len, n_members, payload_len;
+	unsigned int hdr_len, n_members, payload_len, mac_len;
 
 	if (be32_to_cpu(hdr->magic) != VC_WIRE_MAGIC ||
 	    hdr->version != VC_WIRE_VERSION ||
-	    hdr->type != VC_WIRE_TYPE_HEARTBEAT ||
-	    hdr->auth != VC_WIRE_AUTH_NONE)
+	    hdr->type != VC_WIRE_TYPE_HEARTBEAT)
+		return false;
+	if (hdr->auth == VC_WIRE_AUTH_NONE)
+		mac_len = 0;
+	else if (hdr->auth == VC_WIRE_AUTH_BLAKE2S)
+		mac_len = VC_WIRE_MAC_LEN;
+	else
 		return false;
 	hdr_len = be16_to_cpu(hdr->hdr_len);
 	n_members = be16_to_cpu(hdr->n_members);
@@ -317,7 +345,7 @@ static bool vc_hb_well_formed(const struct vc_wire_hdr *hdr, unsigned int len)
 	return hdr_len >= sizeof(*hdr) && n_members <= VC_MAX_PEERS &&
 	       payload_len <= VC_MAX_PAYLOAD &&
 	       hdr_len + n_members * sizeof(struct vc_wire_member) +
-	       payload_len == len;
+	       payload_len + mac_len == len;
 }
 
 static void vc_hb_rx_malformed(struct vc_inst *inst, u8 link_id,
@@ -333,6 +361,19 @@ static void vc_hb_rx_malformed(struct vc_inst *inst, u8 link_id,
 		pl->malformed++;
 }
 
+static void vc_hb_rx_bad_mac(struct vc_inst *inst, u8 link_id,
+			     const struct vc_addr *src)
+{
+	struct vc_peer_link *pl;
+
+	lockdep_assert_held(&inst->lock);
+
+	inst->rx_bad_mac++;
+	pl = vc_peer_link_by_addr(inst, link_id, src);
+	if (pl)
+		pl->bad_mac++;
+}
+
 static void vc_hb_rx(struct vc_inst *inst, struct sk_buff_head *evq,
 		     u8 link_id, const struct vc_addr *src, const u8 *data,
 		     unsigned int len)
@@ -340,6 +381,7 @@ static void vc_hb_rx(struct vc_inst *inst, struct sk_buff_head *evq,
 	unsigned int hdr_len, n_members;
 	struct vc_wire_hdr hdr;
 	struct vc_peer *peer;
+	u64 now;
 
 	lockdep_assert_held(&inst->lock);
 
@@ -357,6 +399,11 @@ static void vc_hb_rx(struct vc_inst *inst, struct sk_buff_head *evq,
 		inst->rx_foreign++;
 		return;
 	}
+	/* Nothing else in the datagram is trusted before this. */
+	if (!vc_auth_verify(inst, &hdr, data, len)) {
+		vc_hb_rx_bad_mac(inst, link_id, src);
+		return;
+	}
 	peer = vc_peer_find(inst, be32_to_cpu(hdr.node_id));
 	if (!peer) {
 		inst->rx_unknown++;
@@ -372,11 +419,14 @@ static void vc_hb_rx(struct vc_inst *inst, struct sk_buff_head *evq,
 		inst->rx_unknown++;
 		return;
 	}
+	/* Past "quorate until", fence before this heartbeat counts. */
+	now = ktime_get_boottime_ns();
+	vc_fence_check_quorum(inst, evq, now);
 	hdr_len = be16_to_cpu(hdr.hdr_len);
 	n_members = be16_to_cpu(hdr.n_members);
 	vc_peer_rx(inst, evq, peer, link_id, &hdr, data + hdr_len,
 		   data + hdr_len + n_members * sizeof(struct vc_wire_member),
-		   ktime_get_boottime_ns());
+		   now);
 }
 
 /* encap_rcv: softirq, RCU read side; 0 means we consumed the skb. */
@@ -409,6 +459,7 @@ static int vc_hb_rcv(struct sock *sk, struct sk_buff *skb)
 		vc_hb_rx(inst, &evq, vs->link_id, &src, skb->data + off, len);
 	spin_unlock_bh(&inst->lock);
 	vc_event_flush(inst, &evq);
+	vc_fence_act(inst);
 
 	consume_skb(skb);
 	return 0;

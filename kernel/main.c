@@ -14,6 +14,7 @@
 static unsigned int vc_param_interval_ms = VC_INTERVAL_MS_DEFAULT;
 static unsigned int vc_param_misses = VC_MISSES_DEFAULT;
 static unsigned int vc_param_port = VC_DEFAULT_PORT;
+static unsigned int vc_param_fence_margin_ms = VC_FENCE_MARGIN_MS_DEFAULT;
 
 static int vc_param_set_range(const char *val, const struct kernel_param *kp,
 			      unsigned int min, unsigned int max)
@@ -47,6 +48,12 @@ static int vc_param_set_port(const char *val, const struct kernel_param *kp)
 	return vc_param_set_range(val, kp, 1, U16_MAX);
 }
 
+static int vc_param_set_fence_margin_ms(const char *val,
+					const struct kernel_param *kp)
+{
+	return vc_param_set_range(val, kp, 0, VC_FENCE_MARGIN_MS_MAX);
+}
+
 static const struct kernel_param_ops vc_param_interval_ms_ops = {
 	.set = vc_param_set_interval_ms,
 	.get = param_get_uint,
@@ -62,6 +69,11 @@ static const struct kernel_param_ops vc_param_port_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops vc_param_fence_margin_ms_ops = {
+	.set = vc_param_set_fence_margin_ms,
+	.get = param_get_uint,
+};
+
 module_param_cb(interval_ms, &vc_param_interval_ms_ops,
 		&vc_param_interval_ms, 0644);
 MODULE_PARM_DESC(interval_ms,
@@ -72,12 +84,21 @@ MODULE_PARM_DESC(misses,
 module_param_cb(port, &vc_param_port_ops, &vc_param_port, 0644);
 MODULE_PARM_DESC(port,
 		 "UDP port for new instances (default 5420, range 1..65535)");
+module_param_cb(fence_margin_ms, &vc_param_fence_margin_ms_ops,
+		&vc_param_fence_margin_ms, 0644);
+MODULE_PARM_DESC(fence_margin_ms,
+		 "Margin in ms added to each peer's fence window, for new instances (default 100, range 0..60000)");
 
 void vc_defaults(u32 *interval_ms, u32 *misses, u16 *port)
 {
 	*interval_ms = READ_ONCE(vc_param_interval_ms);
 	*misses = READ_ONCE(vc_param_misses);
 	*port = READ_ONCE(vc_param_port);
+}
+
+u32 vc_default_fence_margin_ms(void)
+{
+	return READ_ONCE(vc_param_fence_margin_ms);
 }
 
 static unsigned int vc_net_id __read_mostly;
@@ -125,7 +146,10 @@ static int __init vc_init(void)
 
 static void __exit vc_exit(void)
 {
-	/* No new commands first, then every instance stops and is freed. */
+	/*
+	 * No instance is armed (each armed one holds a module reference).
+	 * No new commands first, then every instance stops and is freed.
+	 */
 	genl_unregister_family(&vc_genl_family);
 	unregister_pernet_subsys(&vc_net_ops);
 	rcu_barrier();

@@ -34,6 +34,19 @@ static struct netlink_range_validation vc_interval_ms_range = {
 	.max = VC_INTERVAL_MS_MAX,
 };
 
+static struct netlink_range_validation vc_watchdog_ms_range = {
+	.max = VC_WATCHDOG_MS_MAX,	/* 1..9 refused in fence.c */
+};
+
+static struct netlink_range_validation vc_kill_bound_ms_range = {
+	.min = VC_KILL_BOUND_MS_MIN,
+	.max = VC_KILL_BOUND_MS_MAX,
+};
+
+static struct netlink_range_validation vc_fence_margin_ms_range = {
+	.max = VC_FENCE_MARGIN_MS_MAX,
+};
+
 static const struct nla_policy vc_node_set_policy[VC_A_NODE_MAX + 1] = {
 	[VC_A_NODE_CLUSTER_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[VC_A_NODE_NODE_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -47,6 +60,40 @@ static const struct nla_policy vc_node_set_policy[VC_A_NODE_MAX + 1] = {
 	[VC_A_NODE_PAYLOAD]	= { .type = NLA_BINARY,
 				    .len = VC_MAX_PAYLOAD },
 	[VC_A_NODE_LINK]	= NLA_POLICY_NESTED(vc_local_link_policy),
+	[VC_A_NODE_EXPECTED_VOTES] = { .type = NLA_U32 },
+	[VC_A_NODE_FENCE_MARGIN_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						&vc_fence_margin_ms_range),
+	[VC_A_NODE_INSECURE]	= NLA_POLICY_MAX(NLA_U32, 1),
+};
+
+static const struct nla_policy vc_fence_arm_policy[VC_A_NODE_MAX + 1] = {
+	[VC_A_NODE_FENCE_ACTION] = NLA_POLICY_RANGE(NLA_U32,
+						    VC_FENCE_ACTION_LOG,
+						    VC_FENCE_ACTION_REBOOT),
+	[VC_A_NODE_AGENT_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						&vc_watchdog_ms_range),
+	[VC_A_NODE_QUORUM_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						&vc_watchdog_ms_range),
+	[VC_A_NODE_KILL_BOUND_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						&vc_kill_bound_ms_range),
+	[VC_A_NODE_PRETIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						&vc_watchdog_ms_range),
+	[VC_A_NODE_NOWAYOUT]	= NLA_POLICY_MAX(NLA_U32, 1),
+};
+
+static const struct nla_policy vc_proc_policy[VC_A_PROC_MAX + 1] = {
+	[VC_A_PROC_PID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[VC_A_PROC_START_TIME]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy vc_key_policy[VC_A_KEY_MAX + 1] = {
+	[VC_A_KEY_ID]		= NLA_POLICY_RANGE(NLA_U32, 1, 255),
+	[VC_A_KEY_VALUE]	= NLA_POLICY_EXACT_LEN(VC_KEY_LEN),
+	[VC_A_KEY_PRIMARY]	= NLA_POLICY_MAX(NLA_U32, 1),
+};
+
+static const struct nla_policy vc_key_id_policy[VC_A_KEY_MAX + 1] = {
+	[VC_A_KEY_ID]		= NLA_POLICY_RANGE(NLA_U32, 1, 255),
 };
 
 static const struct nla_policy vc_start_policy[VC_A_NODE_MAX + 1] = {
@@ -222,6 +269,83 @@ static int vc_nl_peer_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int vc_nl_fence_arm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_fence_arm(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
+static int vc_nl_fence_pet(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_fence_pet(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
+static int vc_nl_fence_disarm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_fence_disarm(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
+static int vc_nl_proc_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_proc_add(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
+static int vc_nl_proc_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_proc_del(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
+static int vc_nl_key_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_key_set(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
+static int vc_nl_key_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
+	int err;
+
+	mutex_lock(&inst->cfg_mutex);
+	err = vc_key_del(inst, info);
+	mutex_unlock(&inst->cfg_mutex);
+	return err;
+}
+
 static int vc_nl_peer_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vc_inst *inst = vc_inst_of(genl_info_net(info));
@@ -345,6 +469,55 @@ static const struct genl_ops vc_genl_ops[] = {
 		.dumpit = vc_nl_peer_dump,
 		.policy = vc_peer_id_policy,
 		.maxattr = ARRAY_SIZE(vc_peer_id_policy) - 1,
+	},
+	{
+		.cmd = VC_CMD_FENCE_ARM,
+		.doit = vc_nl_fence_arm,
+		.policy = vc_fence_arm_policy,
+		.maxattr = ARRAY_SIZE(vc_fence_arm_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VC_CMD_FENCE_PET,
+		.doit = vc_nl_fence_pet,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VC_CMD_FENCE_DISARM,
+		.doit = vc_nl_fence_disarm,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VC_CMD_PROC_ADD,
+		.doit = vc_nl_proc_add,
+		.policy = vc_proc_policy,
+		.maxattr = ARRAY_SIZE(vc_proc_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VC_CMD_PROC_DEL,
+		.doit = vc_nl_proc_del,
+		.policy = vc_proc_policy,
+		.maxattr = ARRAY_SIZE(vc_proc_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VC_CMD_PROC_GET,
+		.dumpit = vc_proc_dump,
+	},
+	{
+		.cmd = VC_CMD_KEY_SET,
+		.doit = vc_nl_key_set,
+		.policy = vc_key_policy,
+		.maxattr = ARRAY_SIZE(vc_key_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VC_CMD_KEY_DEL,
+		.doit = vc_nl_key_del,
+		.policy = vc_key_id_policy,
+		.maxattr = ARRAY_SIZE(vc_key_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 

@@ -4,6 +4,7 @@
  */
 #include <linux/minmax.h>
 #include <linux/ktime.h>
+#include <linux/module.h>
 #include <net/genetlink.h>
 
 #include "vc.h"
@@ -15,25 +16,35 @@ void vc_node_init(struct vc_inst *inst, struct net *net)
 	spin_lock_init(&inst->lock);
 	inst->votes = 1;
 	vc_defaults(&inst->interval_ms, &inst->misses, &inst->port);
+	inst->fence_margin_ms = vc_default_fence_margin_ms();
 	vc_hb_init(inst);
 }
 
 /*
- * Stop heartbeating: every live peer goes DOWN (reason STOPPED), then the
- * timer is cancelled and the sockets released.  Events are sent only when
- * @notify; the netns is going away otherwise.
+ * Stop heartbeating: an armed watchdog fires first (@reason; see
+ * vc_fence_leave()), every live peer goes DOWN (reason STOPPED), quorum
+ * is lost, the watchdog is disarmed, then the timer is cancelled and the
+ * sockets released.  Events are sent only when @notify; the netns is
+ * going away otherwise.
  */
-static void vc_node_do_stop(struct vc_inst *inst, bool notify)
+static void vc_node_do_stop(struct vc_inst *inst, u32 reason, bool notify)
 {
 	struct sk_buff_head evq;
-	u64 now = ktime_get_boottime_ns();
+	bool was_armed;
+	u64 now;
 
 	lockdep_assert_held(&inst->cfg_mutex);
-	__skb_queue_head_init(&evq);
 
+	if (inst->armed)
+		vc_fence_leave(inst, reason, notify);
+
+	__skb_queue_head_init(&evq);
+	now = ktime_get_boottime_ns();
 	spin_lock_bh(&inst->lock);
 	inst->running = 0;
 	vc_peers_down(inst, &evq, VC_DOWN_REASON_STOPPED, now);
+	vc_quorum_reset(inst, &evq, now);
+	was_armed = vc_fence_clear(inst, &evq, now);
 	vc_event_node(inst, &evq, VC_EVENT_NODE_STOPPED, now);
 	spin_unlock_bh(&inst->lock);
 
@@ -44,15 +55,19 @@ static void vc_node_do_stop(struct vc_inst *inst, bool notify)
 
 	vc_hb_stop(inst);
 	vc_hb_close(inst);
+	if (was_armed)
+		module_put(THIS_MODULE);
 }
 
 void vc_node_destroy(struct vc_inst *inst)
 {
 	mutex_lock(&inst->cfg_mutex);
 	if (inst->running)
-		vc_node_do_stop(inst, false);
+		vc_node_do_stop(inst, VC_FENCE_REASON_NETNS_EXIT, false);
 	vc_hb_stop(inst);
 	vc_peers_free(inst);
+	vc_procs_free(inst);
+	vc_keys_wipe(inst);
 	mutex_unlock(&inst->cfg_mutex);
 	mutex_destroy(&inst->cfg_mutex);
 }
@@ -106,7 +121,7 @@ int vc_node_set(struct vc_inst *inst, struct genl_info *info)
 			if (!nla)
 				continue;
 			NL_SET_ERR_MSG_ATTR(extack, nla,
-					    "only interval, misses and payload can change while running");
+					    "only interval, misses, payload, expected votes, fence margin and insecure can change while running");
 			return -EBUSY;
 		}
 	}
@@ -121,6 +136,13 @@ int vc_node_set(struct vc_inst *inst, struct genl_info *info)
 					    "node id is that of a configured peer");
 			return -EINVAL;
 		}
+	}
+
+	nla = attrs[VC_A_NODE_EXPECTED_VOTES];
+	if (nla) {
+		err = vc_quorum_check_expected(inst, nla, extack);
+		if (err)
+			return err;
 	}
 
 	nla = attrs[VC_A_NODE_INCARNATION];
@@ -171,6 +193,14 @@ int vc_node_set(struct vc_inst *inst, struct genl_info *info)
 	if (attrs[VC_A_NODE_LINK])
 		for (l = 0; l < VC_MAX_LINKS; l++)
 			inst->links[l] = links[l].addr;
+	if (attrs[VC_A_NODE_EXPECTED_VOTES])
+		inst->expected_votes =
+			nla_get_u32(attrs[VC_A_NODE_EXPECTED_VOTES]);
+	if (attrs[VC_A_NODE_FENCE_MARGIN_MS])
+		inst->fence_margin_ms =
+			nla_get_u32(attrs[VC_A_NODE_FENCE_MARGIN_MS]);
+	if (attrs[VC_A_NODE_INSECURE])
+		inst->insecure = nla_get_u32(attrs[VC_A_NODE_INSECURE]);
 	spin_unlock_bh(&inst->lock);
 
 	if (restart)
@@ -206,6 +236,11 @@ int vc_node_start(struct vc_inst *inst, struct genl_info *info)
 	if (!links) {
 		NL_SET_ERR_MSG_MOD(extack, "no local link configured");
 		return -EINVAL;
+	}
+	if (!vc_auth_have_key(inst) && !inst->insecure) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "no key set: set one with KEY_SET, or allow running unauthenticated with INSECURE");
+		return -ENOKEY;
 	}
 
 	if (nla) {
@@ -250,7 +285,7 @@ int vc_node_stop(struct vc_inst *inst, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack, "not running");
 		return -EINVAL;
 	}
-	vc_node_do_stop(inst, true);
+	vc_node_do_stop(inst, VC_FENCE_REASON_STOPPED, true);
 	return 0;
 }
 
@@ -275,6 +310,19 @@ static int vc_node_put_links(struct sk_buff *skb, struct vc_inst *inst)
 			return -EMSGSIZE;
 		nla_nest_end(skb, nest);
 	}
+	return 0;
+}
+
+static int vc_node_put_quorum(struct sk_buff *skb, struct vc_inst *inst)
+{
+	lockdep_assert_held(&inst->lock);
+
+	if (nla_put_u32(skb, VC_A_NODE_EXPECTED_VOTES, inst->expected_votes) ||
+	    nla_put_u32(skb, VC_A_NODE_VOTES_SEEN, inst->votes_seen) ||
+	    nla_put_u32(skb, VC_A_NODE_QUORATE, inst->quorate) ||
+	    nla_put_u64_64bit(skb, VC_A_NODE_QUORATE_UNTIL_NS,
+			      vc_quorate_until_ns(inst), VC_A_NODE_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -313,7 +361,10 @@ static int vc_node_put(struct sk_buff *skb, struct vc_inst *inst)
 	    nla_put_u64_64bit(skb, VC_A_NODE_RX_REFUSED, inst->rx_refused,
 			      VC_A_NODE_PAD) ||
 	    nla_put_u64_64bit(skb, VC_A_NODE_TX_ERRORS, inst->tx_errors,
-			      VC_A_NODE_PAD))
+			      VC_A_NODE_PAD) ||
+	    vc_node_put_quorum(skb, inst) ||
+	    vc_fence_put(skb, inst) ||
+	    vc_auth_put(skb, inst))
 		return -EMSGSIZE;
 	return 0;
 }

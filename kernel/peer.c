@@ -15,6 +15,10 @@
  *   until it comes back with a higher incarnation (a new life).  A START
  *   of ours is a new life of ours: every peer starts again as NEW.
  * - Within a life each link's sequence must grow; gaps count as lost.
+ * - A heartbeat that lists our current life DOWN fences us, if armed
+ *   (rule 4: no silent comebacks).
+ * - Each accepted heartbeat's fencing advertisement is kept (rule 6);
+ *   vc_fenced_by_ns() turns it into the peer's fence window (rule 8).
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -303,11 +307,34 @@ static int vc_peer_put_link(struct sk_buff *skb, struct vc_inst *inst,
 	    nla_put_u64_64bit(skb, VC_A_LINK_MALFORMED, pl->malformed,
 			      VC_A_LINK_PAD) ||
 	    nla_put_u64_64bit(skb, VC_A_LINK_TX_ERRORS, pl->tx_errors,
+			      VC_A_LINK_PAD) ||
+	    nla_put_u64_64bit(skb, VC_A_LINK_BAD_MAC, pl->bad_mac,
 			      VC_A_LINK_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* What it advertised about its fencing, and its window on our clock. */
+static int vc_peer_put_fence(struct sk_buff *skb, struct vc_inst *inst,
+			     const struct vc_peer *peer)
+{
+	const struct vc_peer_adv *adv = &peer->adv;
+
+	lockdep_assert_held(&inst->lock);
+
+	if (nla_put_u32(skb, VC_A_PEER_FENCE_ACTION, adv->fence_action) ||
+	    nla_put_u32(skb, VC_A_PEER_DEAD_MS, adv->dead_ms) ||
+	    nla_put_u32(skb, VC_A_PEER_QUORUM_TIMEOUT_MS,
+			adv->quorum_timeout_ms) ||
+	    nla_put_u32(skb, VC_A_PEER_KILL_BOUND_MS, adv->kill_bound_ms) ||
+	    nla_put_u32(skb, VC_A_PEER_FENCE_STRONG,
+			vc_fence_action_strong(adv->fence_action)) ||
+	    nla_put_u64_64bit(skb, VC_A_PEER_FENCED_BY_NS,
+			      vc_fenced_by_ns(inst, peer), VC_A_PEER_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -334,7 +361,8 @@ int vc_peer_fill(struct sk_buff *skb, struct vc_inst *inst,
 			      peer->state_since_ns, VC_A_PEER_PAD) ||
 	    nla_put_u64_64bit(skb, VC_A_PEER_RX_REFUSED, peer->rx_refused,
 			      VC_A_PEER_PAD) ||
-	    nla_put(skb, VC_A_PEER_PAYLOAD, peer->payload_len, peer->payload))
+	    nla_put(skb, VC_A_PEER_PAYLOAD, peer->payload_len, peer->payload) ||
+	    vc_peer_put_fence(skb, inst, peer))
 		goto cancel;
 	for (l = 0; l < VC_MAX_LINKS; l++)
 		if (peer->links[l].addr.family &&
@@ -503,6 +531,22 @@ static void vc_peer_rtt(struct vc_peer_link *pl, const struct vc_wire_hdr *hdr,
 		pl->srtt_ns = rtt_ns;
 }
 
+static void vc_peer_adv_update(struct vc_peer *peer,
+			       const struct vc_wire_hdr *hdr)
+{
+	struct vc_peer_adv *adv = &peer->adv;
+
+	adv->flags = be16_to_cpu(hdr->flags);
+	adv->fence_action = hdr->fence_action;
+	if (!(adv->flags & VC_WIRE_F_ARMED) ||
+	    adv->fence_action >= __VC_FENCE_ACTION_MAX)
+		adv->fence_action = VC_FENCE_ACTION_NONE;
+	adv->interval_ms = be32_to_cpu(hdr->interval_ms);
+	adv->dead_ms = be32_to_cpu(hdr->dead_ms);
+	adv->quorum_timeout_ms = be32_to_cpu(hdr->quorum_timeout_ms);
+	adv->kill_bound_ms = be32_to_cpu(hdr->kill_bound_ms);
+}
+
 /*
  * A well-formed heartbeat of our cluster, addressed to us, from @peer on
  * its link @link_id (which the caller checked exists).
@@ -555,11 +599,13 @@ void vc_peer_rx(struct vc_inst *inst, struct sk_buff_head *evq,
 
 	peer->payload_len = be16_to_cpu(hdr->payload_len);
 	memcpy(peer->payload, payload, peer->payload_len);
+	vc_peer_adv_update(peer, hdr);
 
 	theirs = vc_peer_view_of_us(inst, members,
 				    be16_to_cpu(hdr->n_members));
 	switch (theirs) {
 	case VC_PEER_STATE_DOWN:
+		vc_fence_fire(inst, evq, VC_FENCE_REASON_DECLARED, now_ns);
 		if (vc_peer_alive(peer))
 			vc_peer_set_state(inst, evq, peer, VC_PEER_STATE_DOWN,
 					  VC_DOWN_REASON_DECLARED, now_ns);

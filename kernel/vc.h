@@ -18,8 +18,21 @@
  *   under inst->lock; PEER_DEL still frees them with kfree_rcu().
  *
  * Timers: one hrtimer per running instance (inst->timer, soft, absolute
- * expiry on CLOCK_BOOTTIME): ages the peers, then sends one heartbeat per
- * (peer, shared link).  See hb.c.
+ * expiry on CLOCK_BOOTTIME).  Each tick, in this order (hb.c):
+ *   1. the quorum deadline: armed and past "quorate until" -> fence;
+ *   2. the agent watchdog: pre-timeout event, then fence (fence.c);
+ *   3. the kill bound of a fence in progress -> escalate to a restart;
+ *   4. age the peers (peer.c);
+ *   5. count votes, extend "quorate until" while quorate (quorum.c);
+ *   6. send one heartbeat per (peer, shared link), unless fenced.
+ * Steps 1 and 2 come before any fresh vote is counted, so a host that was
+ * frozen past its deadline fences instead of rejoining.
+ *
+ * A fence decided under inst->lock (timer, receive path, STOP) only sets
+ * inst->fence_pending for panic and reboot; the caller acts on it with
+ * vc_fence_act() once the lock is dropped and the events are sent.
+ *
+ * While armed the module holds a reference on itself (rmmod is refused).
  */
 #ifndef _VC_VC_H
 #define _VC_VC_H
@@ -42,6 +55,15 @@
 #define VC_MISSES_DEFAULT	3
 #define VC_MISSES_MIN		2
 #define VC_MISSES_MAX		1000
+#define VC_FENCE_MARGIN_MS_DEFAULT 100
+#define VC_FENCE_MARGIN_MS_MAX	60000
+#define VC_WATCHDOG_MS_MIN	10	/* agent and quorum timeouts, 0: off */
+#define VC_WATCHDOG_MS_MAX	600000
+#define VC_KILL_BOUND_MS_DEFAULT 1000
+#define VC_KILL_BOUND_MS_MIN	10
+#define VC_KILL_BOUND_MS_MAX	60000
+#define VC_MAX_PROCS		1024
+#define VC_MAX_KEYS		2
 
 struct vc_addr {
 	sa_family_t family;		/* AF_INET, AF_INET6; 0: not set */
@@ -73,6 +95,17 @@ struct vc_peer_link {
 	u64 lost;
 	u64 malformed;
 	u64 tx_errors;
+	u64 bad_mac;
+};
+
+/* What a peer's latest accepted heartbeat advertised about its fencing. */
+struct vc_peer_adv {
+	u8 fence_action;		/* enum vc_fence_action; NONE: unarmed */
+	u16 flags;			/* VC_WIRE_F_* */
+	u32 interval_ms;
+	u32 dead_ms;
+	u32 quorum_timeout_ms;
+	u32 kill_bound_ms;
 };
 
 struct vc_peer {
@@ -85,8 +118,32 @@ struct vc_peer {
 	u64 last_heard_ns;
 	u64 state_since_ns;
 	u64 rx_refused;
+	struct vc_peer_adv adv;
 	u8 payload[VC_MAX_PAYLOAD];
 	struct vc_peer_link links[VC_MAX_LINKS];
+};
+
+/* A process the "kill" action kills; id orders PROC_GET dumps. */
+struct vc_proc {
+	struct pid *pid;
+	u64 id;
+};
+
+/* A MAC key; id 0: slot empty.  The value is never reported. */
+struct vc_key {
+	u8 id;
+	u8 primary;
+	u8 key[VC_KEY_LEN];
+};
+
+/* The fencing watchdog's settings, as FENCE_ARM gives them. */
+struct vc_fence_cfg {
+	u8 action;			/* enum vc_fence_action */
+	u8 nowayout;
+	u32 agent_timeout_ms;		/* 0: agent watchdog off */
+	u32 quorum_timeout_ms;		/* 0: quorum watchdog off */
+	u32 kill_bound_ms;
+	u32 pretimeout_ms;		/* 0: no pre-timeout event */
 };
 
 struct vc_inst {
@@ -117,6 +174,37 @@ struct vc_inst {
 	u64 rx_unknown;
 	u64 rx_refused;
 	u64 tx_errors;
+	u64 rx_bad_mac;
+
+	/* Quorum (quorum.c). */
+	u32 expected_votes;		/* odd; 0: no quorum configured */
+	u32 votes_seen;
+	u8 quorate;
+	u64 quorum_seen_ns;		/* last tick that found quorum */
+
+	/* Fencing watchdog (fence.c). */
+	u8 armed;
+	u8 fenced;			/* fired, action != log: no heartbeats */
+	u8 fired;			/* log: BIT(reason) per open episode */
+	u8 pretimeout_sent;
+	u8 kill_pending;		/* kill sent, not all gone yet */
+	int fence_pending;		/* PANIC/REBOOT for vc_fence_act() */
+	struct vc_fence_cfg fence;
+	u32 fence_margin_ms;
+	u32 fence_reason;		/* of the latest firing */
+	u64 last_pet_ns;
+	u64 fenced_at_ns;
+	u64 fence_count;
+	u64 kill_deadline_ns;
+
+	/* Processes the kill action kills, in registration order. */
+	struct vc_proc *procs;		/* VC_MAX_PROCS, allocated on use */
+	u32 n_procs;
+	u64 proc_next_id;
+
+	/* Authentication (auth.c). */
+	u8 insecure;			/* START allowed without a key */
+	struct vc_key keys[VC_MAX_KEYS];
 };
 
 /*
@@ -142,6 +230,65 @@ static inline u64 vc_dead_ns(const struct vc_inst *inst)
 static inline u64 vc_suspect_ns(const struct vc_inst *inst)
 {
 	return vc_interval_ns(inst) * 3 / 2;
+}
+
+/*
+ * The quorum deadline: quorum was last confirmed at quorum_seen_ns (or
+ * the watchdog was armed then); past this the quorum watchdog fires.
+ */
+static inline u32 vc_quorum_timeout_ms(const struct vc_inst *inst)
+{
+	return inst->armed ? inst->fence.quorum_timeout_ms : 0;
+}
+
+static inline u64 vc_quorate_until_ns(const struct vc_inst *inst)
+{
+	return inst->quorum_seen_ns +
+	       (u64)vc_quorum_timeout_ms(inst) * NSEC_PER_MSEC;
+}
+
+/* The agent watchdog fires past this, and warns pretimeout_ms before. */
+static inline u64 vc_agent_deadline_ns(const struct vc_inst *inst)
+{
+	return inst->last_pet_ns +
+	       (u64)inst->fence.agent_timeout_ms * NSEC_PER_MSEC;
+}
+
+static inline u64 vc_pretimeout_ns(const struct vc_inst *inst)
+{
+	return vc_agent_deadline_ns(inst) -
+	       (u64)inst->fence.pretimeout_ms * NSEC_PER_MSEC;
+}
+
+/*
+ * Rule 8, the fence window of a silent peer on our own clock: after
+ * last_heard + its dead time + its quorum timeout + its kill bound + two
+ * of its intervals + our margin it has certainly fenced itself.  The two
+ * intervals are its tick granularity: it notices the silence at the first
+ * tick past its dead time and the passed quorum deadline at the first
+ * tick after that.  0 when it advertised no quorum deadline (unarmed, or
+ * armed without a quorum timeout).
+ */
+static inline u64 vc_fenced_by_ns(const struct vc_inst *inst,
+				  const struct vc_peer *peer)
+{
+	const struct vc_peer_adv *adv = &peer->adv;
+	u64 window_ms;
+
+	if (adv->fence_action == VC_FENCE_ACTION_NONE ||
+	    !adv->quorum_timeout_ms)
+		return 0;
+	window_ms = (u64)adv->dead_ms + adv->quorum_timeout_ms +
+		    adv->kill_bound_ms + 2ULL * adv->interval_ms +
+		    inst->fence_margin_ms;
+	return peer->last_heard_ns + window_ms * NSEC_PER_MSEC;
+}
+
+static inline bool vc_fence_action_strong(u8 action)
+{
+	return action == VC_FENCE_ACTION_KILL ||
+	       action == VC_FENCE_ACTION_PANIC ||
+	       action == VC_FENCE_ACTION_REBOOT;
 }
 
 static inline bool vc_addr_equal(const struct vc_addr *a,
@@ -171,6 +318,7 @@ struct vc_link_cfg {
 /* main.c */
 struct vc_inst *vc_inst_of(struct net *net);
 void vc_defaults(u32 *interval_ms, u32 *misses, u16 *port);
+u32 vc_default_fence_margin_ms(void);
 
 /* netlink.c */
 extern struct genl_family vc_genl_family;
@@ -183,6 +331,10 @@ void vc_event_peer(struct vc_inst *inst, struct sk_buff_head *evq, u32 type,
 		   u64 now_ns);
 void vc_event_node(struct vc_inst *inst, struct sk_buff_head *evq, u32 type,
 		   u64 now_ns);
+void vc_event_quorum(struct vc_inst *inst, struct sk_buff_head *evq,
+		     u32 type, u64 now_ns);
+void vc_event_fence(struct vc_inst *inst, struct sk_buff_head *evq, u32 type,
+		    u32 reason, u64 deadline_ns, u64 now_ns);
 void vc_event_flush(struct vc_inst *inst, struct sk_buff_head *evq);
 
 /* node.c */
@@ -213,6 +365,46 @@ void vc_peer_rx(struct vc_inst *inst, struct sk_buff_head *evq,
 		struct vc_peer *peer, u8 link_id,
 		const struct vc_wire_hdr *hdr, const u8 *members,
 		const u8 *payload, u64 now_ns);
+
+/* quorum.c */
+int vc_quorum_check_expected(const struct vc_inst *inst,
+			     const struct nlattr *nla,
+			     struct netlink_ext_ack *extack);
+void vc_quorum_update(struct vc_inst *inst, struct sk_buff_head *evq,
+		      u64 now_ns);
+void vc_quorum_reset(struct vc_inst *inst, struct sk_buff_head *evq,
+		     u64 now_ns);
+
+/* fence.c */
+int vc_fence_arm(struct vc_inst *inst, struct genl_info *info);
+int vc_fence_pet(struct vc_inst *inst, struct genl_info *info);
+int vc_fence_disarm(struct vc_inst *inst, struct genl_info *info);
+void vc_fence_fire(struct vc_inst *inst, struct sk_buff_head *evq,
+		   u32 reason, u64 now_ns);
+void vc_fence_check_quorum(struct vc_inst *inst, struct sk_buff_head *evq,
+			   u64 now_ns);
+void vc_fence_tick(struct vc_inst *inst, struct sk_buff_head *evq,
+		   u64 now_ns);
+void vc_fence_act(struct vc_inst *inst);
+void vc_fence_leave(struct vc_inst *inst, u32 reason, bool notify);
+bool vc_fence_clear(struct vc_inst *inst, struct sk_buff_head *evq,
+		    u64 now_ns);
+int vc_fence_put(struct sk_buff *skb, struct vc_inst *inst);
+int vc_proc_add(struct vc_inst *inst, struct genl_info *info);
+int vc_proc_del(struct vc_inst *inst, struct genl_info *info);
+int vc_proc_dump(struct sk_buff *skb, struct netlink_callback *cb);
+void vc_procs_free(struct vc_inst *inst);
+
+/* auth.c */
+int vc_key_set(struct vc_inst *inst, struct genl_info *info);
+int vc_key_del(struct vc_inst *inst, struct genl_info *info);
+bool vc_auth_have_key(const struct vc_inst *inst);
+unsigned int vc_auth_tag_len(const struct vc_inst *inst);
+void vc_auth_sign(struct vc_inst *inst, struct sk_buff *skb);
+bool vc_auth_verify(struct vc_inst *inst, const struct vc_wire_hdr *hdr,
+		    const u8 *data, unsigned int len);
+int vc_auth_put(struct sk_buff *skb, struct vc_inst *inst);
+void vc_keys_wipe(struct vc_inst *inst);
 
 /* hb.c */
 int vc_hb_open(struct vc_inst *inst, struct netlink_ext_ack *extack);

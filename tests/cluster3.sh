@@ -11,9 +11,11 @@
 #   one-way loss  frames to guest 2 dropped: 2 sees 1 and 3 DOWN by
 #                 timeout, 1 and 3 see 2 DOWN because it lists them DOWN;
 #                 healed, they keep refusing each other until 2 restarts
-#   freeze        guest 3 SIGSTOPped for 3 s: 1 and 2 report it DOWN; after
-#                 SIGCONT its old life is refused (counted) until it
-#                 restarts with a higher incarnation
+#   freeze        guest 3, armed (log action, quorum timeout 1 s), is
+#                 SIGSTOPped for 3 s: 1 and 2 report it DOWN; after SIGCONT
+#                 its first act is to fence (quorum deadline passed) before
+#                 it counts a single fresh vote, and its old life is refused
+#                 (counted) until it restarts with a higher incarnation
 #   power loss    guest 3 killed with SIGKILL: 1 and 2 report it DOWN
 
 set -uo pipefail
@@ -71,6 +73,7 @@ g_setup()
 		printf '[node]\ncluster-id = 9\nnode-id = %s\n' "$me"
 		printf 'interval-ms = %s\nmisses = %s\n' $INTERVAL_MS $MISSES
 		printf 'link0 = 198.18.1.%s\n' "$me"
+		printf 'expected-votes = 3\nkey-file = %s\n' "$VC_SHARED/cluster.key"
 		for p in $(peers_of "$me"); do
 			printf '\n[peer %s]\nlink0 = 198.18.1.%s\n' "$p" "$p"
 		done
@@ -94,6 +97,17 @@ step()
 	fi
 }
 
+# After the freeze, the first event that is not the arming itself must be
+# the quorum fence: it fenced before it counted a fresh vote.
+fenced_first()
+{
+	local first
+
+	first=$(grep -v '"event":"fence-armed"' /tmp/frozen.events | head -1)
+	echo "first event after the freeze: $first" >&2
+	jq -e '.event == "fence-fired" and .fence_reason == "quorum"' <<<"$first" >/dev/null
+}
+
 guest_role()
 {
 	local me=$VC_GUEST others
@@ -113,7 +127,14 @@ guest_role()
 	esac
 
 	case $me in
-	3)	step resumed g_states_are down 1 2
+	3)	wait_signal -t 400 arm3 &&
+			"$VCTL" monitor --json --ready /tmp/ready >/tmp/frozen.events &
+		wait_for -t 20 test -e /tmp/ready &&
+			"$VCTL" fence arm log quorum-timeout-ms 1000 &&
+			signal g3-armed
+		step resumed g_states_are down 1 2
+		fenced_first && signal g3-fenced-first
+		"$VCTL" fence disarm
 		wait_signal -t 400 restart-3 && "$VCTL" stop && "$VCTL" start
 		step rejoined3 g_states_are up 1 2 ;;
 	*)	step frozen g_states_are down 3
@@ -132,7 +153,7 @@ fi
 
 [[ $(id -u) == 0 ]] || skip_all "needs root (netns, taps)"
 [[ -n ${VC_KO:-} ]] || skip_all "vcluster.ko not built for ${VC_KERNEL:-6.1}"
-plan 17
+plan 19
 
 # go NAME GUEST...: tell the guests to check step NAME; one point per guest.
 go()
@@ -151,6 +172,7 @@ go()
 }
 
 vm_net_create 3
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$VC_SHARED/cluster.key"
 for i in 1 2 3; do
 	vm_start "$i" "$0" guest
 done
@@ -172,11 +194,15 @@ go oneway-healed 1 3
 signal restart-2
 go rejoined 1 2 3
 
+signal arm3
+check "guest 3 armed (log, quorum timeout 1 s)" wait_signal -t 60 g3-armed
 vm_pause 3
 go frozen 1
 sleep 3		# the length of the freeze is the scenario, not a wait
 vm_resume 3
 go resumed 1 3
+check "resumed guest 3 fenced before it counted a fresh vote" \
+	wait_signal -t 10 g3-fenced-first
 signal restart-3
 go rejoined3 1 3
 

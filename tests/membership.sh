@@ -35,7 +35,7 @@ check "RTT measured on both links" rtt_known
 
 # Events seen by node 1 from here on.
 EV=/tmp/vc/n1.events
-vc_ctl 1 monitor --json --ready /tmp/vc/n1.ready >"$EV" &
+ip netns exec n1 "$VCTL" monitor --json --ready /tmp/vc/n1.ready >"$EV" &
 MON=$!
 at_exit kill "$MON"
 wait_for -t 10 test -e /tmp/vc/n1.ready
@@ -52,7 +52,8 @@ check "one of two links cut: the peer stays UP" \
 
 link_event()
 {
-	jq -e "select(.event == \"$1\" and .node_id == 3 and .link_id == 1)" "$EV" >/dev/null
+	jq -e "select(.event == \"$1\" and .node_id == 3 and .link_id == 1)" "$EV" >/dev/null ||
+		{ echo "monitor $(kill -0 $MON 2>/dev/null && echo alive || echo gone), its events:"; tail -n 20 "$EV"; return 1; }
 }
 wait_for -t 5 link_event link-down
 check "a LINK_DOWN event names node 3 and link 1" link_event link-down
@@ -78,7 +79,8 @@ check "node 3 cut off: nodes 1, 2 and 4 report it DOWN" down_everywhere
 
 down_event()
 {
-	jq -e 'select(.event == "peer-down" and .node_id == 3 and .reason == "timeout")' "$EV" >/dev/null
+	jq -e 'select(.event == "peer-down" and .node_id == 3 and .reason == "timeout")' "$EV" >/dev/null ||
+		{ echo "its events:"; tail -n 20 "$EV"; return 1; }
 }
 wait_for -t 5 down_event
 check "PEER_DOWN event for node 3 with reason timeout" down_event

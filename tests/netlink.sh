@@ -58,7 +58,7 @@ node_json()
 	ynl do node-get '{}' >$OUT 2>&1 && cat $OUT
 }
 
-plan 30
+plan 45
 
 load_module || bail_out "cannot load $VC_MODULE"
 vc_switch
@@ -99,10 +99,34 @@ ynl do peer-add "{\"node-id\": 2, \"link\": [{\"id\": 0, \"addr4\": $A2}]}" >$OU
 rejects "duplicate peer" peer-add "{\"node-id\": 2, \"link\": [{\"id\": 0, \"addr4\": $A2}]}"
 rejects "delete an unknown peer" peer-del '{"node-id": 99}'
 
+# --- keys, quorum and the watchdog before start -------------------------------
+KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+rejects "start without a key (and not insecure)" start '{"incarnation": 100}'
+rejects "key id 0" key-set "{\"id\": 0, \"value\": \"$KEY\"}"
+rejects "key id 256" key-set "{\"id\": 256, \"value\": \"$KEY\"}"
+rejects "key of 31 bytes" key-set "{\"id\": 1, \"value\": \"${KEY:2}\"}"
+rejects "key without a value" key-set '{"id": 1}'
+rejects "even expected votes" node-set '{"expected-votes": 4}'
+rejects "arming a stopped instance" fence-arm '{"fence-action": 2}'
+ynl do key-set "{\"id\": 1, \"value\": \"$KEY\", \"primary\": 1}" >$OUT 2>&1
+ynl do key-set "{\"id\": 2, \"value\": \"$KEY\"}" >$OUT 2>&1
+rejects "a third key" key-set "{\"id\": 3, \"value\": \"$KEY\"}"
+
 # --- running ----------------------------------------------------------------
 ynl do start '{"incarnation": 100}' >$OUT 2>&1
 rejects "start while running" start '{}'
 rejects "node id change while running" node-set '{"node-id": 3}'
+rejects "pet while not armed" fence-pet '{}'
+rejects "unknown fence action" fence-arm '{"fence-action": 9}'
+rejects "pre-timeout not below the agent timeout" fence-arm \
+	'{"fence-action": 1, "agent-timeout-ms": 1000, "pretimeout-ms": 1000}'
+rejects "register a process that does not exist" proc-add \
+	'{"pid": 4000000, "start-time": 1}'
+rejects "register pid 1 with the wrong start time" proc-add \
+	'{"pid": 1, "start-time": 123456789}'
+rejects "delete the primary key while running" key-del '{"id": 1}'
+ynl do fence-arm '{"fence-action": 1, "nowayout": 1}' >$OUT 2>&1
+rejects "disarm with nowayout" fence-disarm '{}'
 ynl do stop '{}' >$OUT 2>&1
 rejects "restart with the same incarnation" start '{"incarnation": 100}'
 

@@ -3,8 +3,9 @@
 # vc-suite: guest
 #
 # Bad datagrams are dropped and counted, and disturb nothing: malformed,
-# truncated, foreign-cluster, unknown-sender and replayed heartbeats are
-# crafted by user/vcl-inject and sent at node 1 while nodes 1 and 2 run.
+# truncated, spoofed (bad MAC), foreign-cluster, unknown-sender and
+# replayed heartbeats are crafted by user/vcl-inject and sent at node 1
+# while nodes 1 and 2 run.
 
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +19,7 @@ INJECT=$REPO/user/vcl-inject
 MALFORMED_KINDS="truncated bad-magic bad-version bad-hdr-len bad-type
 	bad-auth bad-length too-many-members oversize-payload bad-dest bad-link"
 
-plan 9
+plan 11
 
 load_module || bail_out "cannot load $VC_MODULE"
 vc_cluster 2 1 || bail_out "cannot set up a 2-node cluster"
@@ -43,7 +44,7 @@ inject()
 	shift
 	ip netns exec n2 "$INJECT" --to 198.18.0.1 --from 198.18.0.2:6000 \
 		--cluster-id "$VC_CLUSTER_ID" --node-id 2 --dest-node-id 1 \
-		"$@" "$kind" >/dev/null
+		--key-file "$VC_KEY_FILE" "$@" "$kind" >/dev/null
 }
 
 malformed0=$(counter rx_malformed)
@@ -61,6 +62,22 @@ wait_for -t 5 malformed_counted
 check "$n malformed datagrams: rx_malformed +$n exactly" malformed_counted
 check "... and counted on peer 2's link (sent from its address)" \
 	test "$(link_malformed)" -eq $((link0 + n))
+
+# Spoofed: the forger lacks the key, or uses one the receiver lacks, or
+# none at all, or flips a bit of a good tag.
+bad_mac0=$(counter rx_bad_mac)
+for kind in bad-mac wrong-key unknown-key no-mac; do
+	inject "$kind" || bail_out "vcl-inject $kind failed"
+done
+bad_mac_counted()
+{
+	[ "$(counter rx_bad_mac)" -eq $((bad_mac0 + 4)) ]
+}
+wait_for -t 5 bad_mac_counted
+check "4 spoofed datagrams (bad tag, wrong key, unknown key, no MAC): rx_bad_mac +4" \
+	bad_mac_counted
+check "... and counted on peer 2's link" \
+	test "$(vc_ctl 1 peer show 2 --json | jq -r '.links[0].bad_mac')" -eq 4
 
 foreign0=$(counter rx_foreign)
 inject foreign

@@ -83,7 +83,7 @@ $out"
 }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..27"
 
 # --- the real files agree ----------------------------------------------------
 t0=$(date +%s%N)
@@ -134,8 +134,16 @@ case_fails "dangling attribute reference in an operation" "attribute 'cluster-id
 case_fails "header gains an attribute" 'VC_A_PEER_FOO .* does not appear in the spec' header \
 	'	VC_A_PEER_PAYLOAD,		/* binary, its latest payload */\n' \
 	'	VC_A_PEER_PAYLOAD,		/* binary, its latest payload */\n	VC_A_PEER_FOO,			/* u32 */\n'
-case_fails "header gains an enum" 'enum vc_fence_action has no counterpart in the spec' header \
-	'enum vc_link_attrs {' 'enum vc_fence_action {\n	VC_FENCE_ACTION_LOG,\n};\n\nenum vc_link_attrs {'
+case_fails "header gains an enum" 'enum vc_fence_mood has no counterpart in the spec' header \
+	'enum vc_link_attrs {' 'enum vc_fence_mood {\n	VC_FENCE_MOOD_CALM,\n};\n\nenum vc_link_attrs {'
+case_fails "header gains a constant" '#define VC_PROC_MAX_COUNT does not appear in the spec' header \
+	'#define VC_KEY_LEN		32\n' '#define VC_KEY_LEN		32\n#define VC_PROC_MAX_COUNT	1024\n'
+case_fails "spec loses a constant" '#define VC_KEY_LEN does not appear in the spec' spec \
+	'    name: vc-key-len\n' '    name: vc-key-length\n'
+case_fails "wire auth enum value dropped" 'VC_WIRE_AUTH_BLAKE2S .* does not appear in the spec' spec \
+	'      -\n        name: blake2s\n' '      -\n        name: blake2b\n'
+case_fails "nest bound to a set that does not exist" "nested-attributes 'key-inf' is not an attribute set" spec \
+	'        nested-attributes: key-info\n' '        nested-attributes: key-inf\n'
 
 # --- protocol.rst's wire layout tables ---------------------------------------
 proto_fails() {	# proto_fails NAME EXPECT SED-EXPR
@@ -154,6 +162,8 @@ proto_fails "protocol.rst: wrong field size" 'field incarnation: the doc says si
 	's/^32      8     incarnation/32      4     incarnation/'
 proto_fails "protocol.rst: wrong member offset" 'field state: the doc says offset 5' \
 	's/^4       1     state  /5       1     state  /'
+proto_fails "protocol.rst: key_id row missing" 'field reserved: offset 81, but the previous row ends at 81|field reserved: the doc says offset 81' \
+	'/^81      1     key_id/d; s/^82      6     reserved/81      6     reserved/'
 
 # --- schema (needs the ynl tree) ---------------------------------------------
 if ((HAVE_YNL)); then

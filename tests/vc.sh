@@ -16,6 +16,8 @@
 
 VCTL=${VCTL:-$REPO/user/vclusterctl}
 VC_CONF_DIR=${VC_CONF_DIR:-/tmp/vc}
+# The key every node of a test cluster shares (made by vc_cluster_key).
+VC_KEY_FILE=${VC_KEY_FILE:-$VC_CONF_DIR/cluster.key}
 VC_CLUSTER_ID=${VC_CLUSTER_ID:-7}
 # Suites check behaviour, not speed (tools/bench measures that): under TCG a
 # whole guest can stall for a few hundred milliseconds when the host is
@@ -72,19 +74,37 @@ vc_netns_node()
 	done
 }
 
-# vc_write_conf I N LINKS [EXTRA...]: config of node I in an N-node cluster.
+# vc_key FILE: a fresh random cluster key (64 hex digits) in FILE.
+vc_key()
+{
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1"
+	chmod 600 "$1"
+}
+
+vc_cluster_key()
+{
+	mkdir -p "$(dirname "$VC_KEY_FILE")"
+	[ -s "$VC_KEY_FILE" ] || vc_key "$VC_KEY_FILE"
+	echo "$VC_KEY_FILE"
+}
+
+# vc_write_conf I N LINKS: config of node I in an N-node cluster.  With
+# VC_EXPECTED_VOTES set, quorum is configured too.
 vc_write_conf()
 {
 	local i=$1 n=$2 links=$3 j l
-	local interval=$VC_INTERVAL_MS misses=$VC_MISSES
+	local interval=$VC_INTERVAL_MS misses=$VC_MISSES key
 
-	mkdir -p "$VC_CONF_DIR"
+	key=$(vc_cluster_key)
 	{
 		echo "[node]"
 		echo "cluster-id = $VC_CLUSTER_ID"
 		echo "node-id = $i"
 		echo "interval-ms = $interval"
 		echo "misses = $misses"
+		echo "key-file = $key"
+		[ -n "${VC_EXPECTED_VOTES:-}" ] &&
+			echo "expected-votes = $VC_EXPECTED_VOTES"
 		for ((l = 0; l < links; l++)); do
 			echo "link$l = $(vc_addr "$i" "$l")"
 		done
@@ -167,4 +187,83 @@ vc_all_up()
 vc_node_field()
 {
 	vc_ctl "$1" node show --json | jq -r ".$2"
+}
+
+# Faults between nodes, as bridge filters in vcsw (every link):
+#   vc_block FROM TO    drop frames from node FROM to node TO (one way)
+#   vc_partition "A..." "B..."   drop both ways between two groups
+# (_vc_block_rules and _vc_partition_rules print the rules, for a test
+# that times the fault: vc_apply RULES then only runs nft.)
+#   vc_unblock          remove every such filter
+# The table exists before any fault, with a rule of the kind the faults
+# add, so loading nftables' modules is not part of a fault's timing.
+vc_filter_init()
+{
+	ip netns exec vcsw nft list table bridge vcf >/dev/null 2>&1 && return 0
+	ip netns exec vcsw nft -f - <<'NFT'
+table bridge vcf {
+	chain filt {
+		type filter hook forward priority 0; policy accept;
+		iifname "vcwarm0" oifname "vcwarm1" drop
+	}
+}
+NFT
+}
+
+# _vc_block_rules FROM TO: the nft commands dropping FROM -> TO.
+_vc_block_rules()
+{
+	local from=$1 to=$2 l
+
+	for l in 0 1; do
+		ip -n vcsw link show "n${from}l$l" >/dev/null 2>&1 || continue
+		echo "add rule bridge vcf filt iifname n${from}l$l oifname n${to}l$l drop"
+	done
+}
+
+_vc_partition_rules()
+{
+	local a b
+
+	for a in $1; do
+		for b in $2; do
+			_vc_block_rules "$a" "$b"
+			_vc_block_rules "$b" "$a"
+		done
+	done
+}
+
+# vc_apply RULES: one nft transaction, so a fault starts at one moment.
+vc_apply()
+{
+	vc_filter_init || return 1
+	ip netns exec vcsw nft -f - <<<"$1"
+}
+
+vc_block()
+{
+	vc_apply "$(_vc_block_rules "$1" "$2")"
+}
+
+vc_partition()
+{
+	vc_apply "$(_vc_partition_rules "$1" "$2")"
+}
+
+vc_unblock()
+{
+	ip netns exec vcsw nft delete table bridge vcf 2>/dev/null
+	return 0
+}
+
+# vc_now_ns: CLOCK_BOOTTIME, the clock of every kernel timestamp
+# (/proc/uptime is read from it; 10 ms resolution).
+vc_now_ns()
+{
+	awk '{ printf "%.0f\n", $1 * 1000000000 }' /proc/uptime
+}
+
+vc_fence_field()
+{
+	vc_ctl "$1" fence show --json | jq -r ".$2"
 }

@@ -11,10 +11,11 @@
 #   netns A (node 1)                 netns B (node 2)
 #   eth0 198.18.0.1/24 ---- veth ---- eth0 198.18.0.2/24
 #
-# Configure both nodes and their peers over netlink, start them, receive
+# Configure both nodes and their peers over netlink, give both the same
+# random key (key-set; start without one is refused), start them, receive
 # the node-started and peer-up events on the "events" group, dump peers
-# until both report each other UP, get the kernel's extack messages for
-# bad requests, and see a stopped node go DOWN.
+# until both report each other UP over authenticated heartbeats, get the
+# kernel's extack messages for bad requests, and see a stopped node go DOWN.
 
 set -u
 # shellcheck disable=SC2317  # functions run through check / wait_for
@@ -97,7 +98,7 @@ rejects() {
 	fi
 }
 
-plan 19
+plan 24
 
 mark=$(dmesg_mark)
 load_module || insmod "$VC_MODULE" || bail_out "cannot load $VC_MODULE"
@@ -208,19 +209,35 @@ heard_ok() {
 	fi
 }
 
-# 8-9: node-started, with our node id and the incarnation START was given.
+# 8: no key, no start (unless insecure), with the kernel's explanation.
+rejects "start without a key" "Required key not available" a start '{"incarnation": 999}'
+
+# 9-10: the same random 32-byte key in both (ynl takes binary as hex).
+KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+check "key-set key 1 in A" ynl a --do key-set --json "{\"id\": 1, \"value\": \"$KEY\"}"
+check "key-set key 1 in B" ynl b --do key-set --json "{\"id\": 1, \"value\": \"$KEY\"}"
+
+# 11: the key is listed (id, primary) but its value never comes back.
+key_listed() {
+	ynlq "$TMP/node" a --do node-get &&
+		pyq "$TMP/node" "d['auth'] == 'blake2s' and d['insecure'] == 0 and
+			d['key'] == [{'id': 1, 'primary': 1}] and '$KEY' not in open('$TMP/node').read()"
+}
+check "node-get: auth blake2s, key 1 primary, value not reported" key_listed
+
+# 12-13: node-started, with our node id and the incarnation START was given.
 listen a node-started 1 started
 started=$listener
 check "start node 1" ynl a --do start --json '{"incarnation": 1000}'
 heard_ok "subscriber in A received node-started (node 1, incarnation 1000)" \
 	"$started" started "d['node-id'] == 1 and d['incarnation'] == 1000 and d['time-ns'] > 0"
 
-# 10: a subscriber in A waits for peer-up for node 2 once B starts.
+# 14: a subscriber in A waits for peer-up for node 2 once B starts.
 listen a peer-up 2 peerup
 
 check "start node 2" ynl b --do start --json '{"incarnation": 2000}'
 
-# 11-12: both ends report each other UP (dump, polled with a deadline).
+# 15-16: both ends report each other UP (dump, polled with a deadline).
 if wait_for -t 20 peer_state a 2 up; then
 	ok "dump in A: peer 2 up"
 else
@@ -232,26 +249,28 @@ else
 	not_ok "dump in B: peer 1 up" "$(cat "$TMP/dump.b" 2>/dev/null)"
 fi
 
-# 13: the subscriber saw peer-up.
+# 17: the subscriber saw peer-up.
 heard_ok "subscriber in A received peer-up for node 2 (incarnation 2000)" \
 	"$listener" peerup "d['incarnation'] == 2000 and d['last-heard-ns'] > 0"
 
-# 14: the dump carries the peer's life, its payload and per-link counters.
+# 18: the dump carries the peer's life, its payload and per-link counters.
 peer_details() {
 	ynlq "$TMP/dump" a --dump peer-get &&
 		pyq "$TMP/dump" "len(d) == 1 and d[0]['incarnation'] == 2000 and
 			d[0]['payload'] == 'c0ffee' and d[0]['last-heard-ns'] > 0 and
 			d[0]['link'][0]['state'] == 'up' and d[0]['link'][0]['rx-packets'] > 0 and
-			d[0]['link'][0]['tx-packets'] > 0 and d[0]['link'][0]['addr4'] == '198.18.0.2'"
+			d[0]['link'][0]['tx-packets'] > 0 and d[0]['link'][0]['addr4'] == '198.18.0.2' and
+			d[0]['link'][0]['bad-mac'] == 0"
 }
-check "dump: incarnation, payload, link state and counters of peer 2" peer_details
+check "dump: incarnation, payload, link state and counters of peer 2 (no bad MAC)" peer_details
 
-# 15-17: bad requests come back with the kernel's extack message.
+# 19-22: bad requests come back with the kernel's extack message.
 rejects "node-set cluster-id 0 (policy)" "Numerical result out of range|Invalid argument" a node-set '{"cluster-id": 0}'
 rejects "node-set node-id while running" "Device or resource busy" a node-set '{"node-id": 3}'
 rejects "peer-get of an unknown peer" "No such file or directory" a peer-get '{"node-id": 99}'
+rejects "key-del of the primary key while running" "Device or resource busy" a key-del '{"id": 1}'
 
-# 18-19: stop B; A declares it DOWN after dead time.
+# 23-24: stop B; A declares it DOWN after dead time.
 check "stop node 2" ynl b --do stop
 if wait_for -t 20 peer_state a 2 down; then
 	ok "dump in A: peer 2 down after it stopped"

@@ -13,8 +13,17 @@
 
 const char vc_node_keys_help[] =
 	"cluster-id, node-id, votes, port, incarnation, interval-ms, misses, "
-	"payload, payload-string, link0..link7";
+	"payload, payload-string, expected-votes, fence-margin-ms, insecure, "
+	"key-file, key-id, link0..link7";
+const char vc_node_set_help[] =
+	"cluster-id, node-id, votes, port, incarnation, interval-ms, misses, "
+	"payload, payload-string, expected-votes, fence-margin-ms, insecure, link";
 const char vc_peer_keys_help[] = "votes, link0..link7";
+const char vc_fence_keys_help[] =
+	"action, agent-timeout-ms, quorum-timeout-ms, kill-bound-ms, pretimeout-ms, nowayout";
+static const char sections_valid[] =
+	"valid: [node], [fence], [peer N] with N in 1..4294967295";
+static const char actions_valid[] = "valid: log, kill, panic, reboot";
 
 static const char node_link_valid[] =
 	"valid: A.B.C.D or an IPv6 address, without a port";
@@ -45,6 +54,33 @@ static int set_u32(const char *value, uint32_t min, uint32_t max,
 	int r = vc_parse_u32(value, min, max, out);
 
 	return r < 0 ? why_u64(r, value, min, max, why, size) : 0;
+}
+
+/* 0 (off) or min..max. */
+static int set_u32_off(const char *value, uint32_t min, uint32_t max,
+		       uint32_t *out, char *why, size_t size)
+{
+	uint32_t v;
+	int r = vc_parse_u32(value, 0, max, &v);
+
+	if (r == 0 && v != 0 && v < min)
+		r = -ERANGE;
+	if (r < 0) {
+		snprintf(why, size, "'%s' is %s (valid: 0 for off, or %u..%u)", value,
+			 r == -ERANGE ? "out of range" : "not a number", min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int set_bool(const char *value, bool *out, char *why, size_t size)
+{
+	if (vc_parse_bool(value, out) < 0) {
+		snprintf(why, size, "'%s' is not yes or no (valid: yes, no, 1, 0)", value);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int set_link(struct vc_addr *links, uint32_t link_id, const char *value,
@@ -125,6 +161,17 @@ static int node_set_number(struct vc_node_cfg *cfg, const char *key,
 		r = set_u32(value, VC_MISSES_MIN, VC_MISSES_MAX, &cfg->misses,
 			    why, size);
 		cfg->set |= r ? 0 : VC_NODE_F_MISSES;
+	} else if (strcmp(key, "expected-votes") == 0) {
+		/* odd or 0: the kernel refuses an even value and says why */
+		r = set_u32(value, 0, UINT32_MAX, &cfg->expected_votes, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_EXPECTED_VOTES;
+	} else if (strcmp(key, "fence-margin-ms") == 0) {
+		r = set_u32(value, 0, VC_FENCE_MARGIN_MS_MAX, &cfg->fence_margin_ms,
+			    why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_FENCE_MARGIN_MS;
+	} else if (strcmp(key, "insecure") == 0) {
+		r = set_bool(value, &cfg->insecure, why, size);
+		cfg->set |= r ? 0 : VC_NODE_F_INSECURE;
 	} else {
 		r = -ENOENT;
 	}
@@ -168,14 +215,73 @@ int vc_peer_cfg_set(struct vc_peer_cfg *cfg, const char *key, uint32_t link_id,
 	return -ENOENT;
 }
 
+int vc_fence_cfg_set(struct vc_fence_cfg *cfg, const char *key, const char *value,
+		     char *why, size_t why_size)
+{
+	int r;
+
+	if (strcmp(key, "action") == 0) {
+		r = vc_parse_fence_action(value, &cfg->action);
+		if (r < 0)
+			snprintf(why, why_size, "'%s' is not a fence action (%s)", value,
+				 actions_valid);
+		cfg->set |= r ? 0 : VC_FENCE_F_ACTION;
+	} else if (strcmp(key, "agent-timeout-ms") == 0) {
+		r = set_u32_off(value, VC_TIMEOUT_MS_MIN, VC_TIMEOUT_MS_MAX,
+				&cfg->agent_timeout_ms, why, why_size);
+		cfg->set |= r ? 0 : VC_FENCE_F_AGENT_TIMEOUT;
+	} else if (strcmp(key, "quorum-timeout-ms") == 0) {
+		r = set_u32_off(value, VC_TIMEOUT_MS_MIN, VC_TIMEOUT_MS_MAX,
+				&cfg->quorum_timeout_ms, why, why_size);
+		cfg->set |= r ? 0 : VC_FENCE_F_QUORUM_TIMEOUT;
+	} else if (strcmp(key, "kill-bound-ms") == 0) {
+		r = set_u32(value, VC_KILL_BOUND_MS_MIN, VC_KILL_BOUND_MS_MAX,
+			    &cfg->kill_bound_ms, why, why_size);
+		cfg->set |= r ? 0 : VC_FENCE_F_KILL_BOUND;
+	} else if (strcmp(key, "pretimeout-ms") == 0) {
+		r = set_u32(value, 1, VC_TIMEOUT_MS_MAX - 1, &cfg->pretimeout_ms,
+			    why, why_size);
+		cfg->set |= r ? 0 : VC_FENCE_F_PRETIMEOUT;
+	} else if (strcmp(key, "nowayout") == 0) {
+		r = set_bool(value, &cfg->nowayout, why, why_size);
+		cfg->set |= r ? 0 : VC_FENCE_F_NOWAYOUT;
+	} else {
+		r = -ENOENT;
+	}
+	return r < 0 && r != -ENOENT ? -EINVAL : r;
+}
+
+int vc_fence_cfg_check(const struct vc_fence_cfg *cfg, char *why, size_t why_size)
+{
+	if (!(cfg->set & VC_FENCE_F_ACTION)) {
+		snprintf(why, why_size, "no action (%s)", actions_valid);
+		return -EINVAL;
+	}
+	if (!(cfg->set & VC_FENCE_F_PRETIMEOUT))
+		return 0;
+	if (!cfg->agent_timeout_ms) {
+		snprintf(why, why_size,
+			 "pretimeout-ms needs agent-timeout-ms (the warning comes before the agent timeout)");
+		return -EINVAL;
+	}
+	if (cfg->pretimeout_ms >= cfg->agent_timeout_ms) {
+		snprintf(why, why_size, "pretimeout-ms %u is not below agent-timeout-ms %u",
+			 cfg->pretimeout_ms, cfg->agent_timeout_ms);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ---- config file ---- */
 
 /* Duplicate-key tracking: one slot per key, links after the named keys. */
-enum { SLOT_LINK0 = 8, N_SLOTS = SLOT_LINK0 + VC_MAX_LINKS };
+enum { SLOT_LINK0 = 19, N_SLOTS = SLOT_LINK0 + VC_MAX_LINKS };
 
 static const char *const slot_keys[SLOT_LINK0] = {
 	"cluster-id", "node-id", "votes", "port", "incarnation",
-	"interval-ms", "misses", "payload",
+	"interval-ms", "misses", "payload", "expected-votes", "fence-margin-ms",
+	"insecure", "key-file", "key-id", "action", "agent-timeout-ms",
+	"quorum-timeout-ms", "kill-bound-ms", "pretimeout-ms", "nowayout",
 };
 
 struct parser {
@@ -184,9 +290,11 @@ struct parser {
 	char *err;
 	size_t err_size;
 	struct vc_config *cfg;
-	struct vc_peer_cfg *peer;	/* NULL while in [node] */
+	struct vc_peer_cfg *peer;	/* NULL while in [node] or [fence] */
 	bool in_section;
-	char section[32];		/* "node" or "peer N" */
+	bool in_fence;
+	char section[32];		/* "node", "fence" or "peer N" */
+	unsigned int key_id_line;
 	unsigned int key_line[N_SLOTS];
 	unsigned int node_line;
 	unsigned int node_id_line;
@@ -239,7 +347,20 @@ static int start_node(struct parser *p)
 	p->cfg->has_node = true;
 	p->node_line = p->line;
 	p->peer = NULL;
+	p->in_fence = false;
 	snprintf(p->section, sizeof(p->section), "node");
+	return 0;
+}
+
+static int start_fence(struct parser *p)
+{
+	if (p->cfg->has_fence)
+		return perr(p, "section [fence] repeats line %u", p->cfg->fence_line);
+	p->cfg->has_fence = true;
+	p->cfg->fence_line = p->line;
+	p->peer = NULL;
+	p->in_fence = true;
+	snprintf(p->section, sizeof(p->section), "fence");
 	return 0;
 }
 
@@ -250,8 +371,7 @@ static int start_peer(struct parser *p, const char *name, const char *id_text)
 	int i;
 
 	if (vc_parse_u32(id_text, 1, UINT32_MAX, &node_id) < 0)
-		return perr(p, "unknown section '[%s]' (valid: [node], [peer N] with N in 1..4294967295)",
-			    name);
+		return perr(p, "unknown section '[%s]' (%s)", name, sections_valid);
 	i = find_peer(cfg, node_id);
 	if (i >= 0)
 		return perr(p, "section [peer %u] repeats line %u", node_id,
@@ -260,6 +380,7 @@ static int start_peer(struct parser *p, const char *name, const char *id_text)
 		return perr(p, "section [peer %u] is one peer too many (valid: at most %d peers)",
 			    node_id, VC_MAX_PEERS);
 	p->peer = &cfg->peers[cfg->n_peers++];
+	p->in_fence = false;
 	p->peer->node_id = node_id;
 	p->peer->line = p->line;
 	snprintf(p->section, sizeof(p->section), "peer %u", node_id);
@@ -273,17 +394,17 @@ static int parse_section(struct parser *p, char *s)
 	int r;
 
 	if (s[len - 1] != ']')
-		return perr(p, "unknown section '%s' (valid: [node], [peer N] with N in 1..4294967295)",
-			    s);
+		return perr(p, "unknown section '%s' (%s)", s, sections_valid);
 	s[len - 1] = '\0';
 	name = trim(s + 1);
 	if (strcmp(name, "node") == 0)
 		r = start_node(p);
+	else if (strcmp(name, "fence") == 0)
+		r = start_fence(p);
 	else if (strncmp(name, "peer", 4) == 0 && (name[4] == ' ' || name[4] == '\t'))
 		r = start_peer(p, name, trim(name + 4));
 	else
-		r = perr(p, "unknown section '[%s]' (valid: [node], [peer N] with N in 1..4294967295)",
-			 name);
+		r = perr(p, "unknown section '[%s]' (%s)", name, sections_valid);
 	if (r == 0) {
 		p->in_section = true;
 		memset(p->key_line, 0, sizeof(p->key_line));
@@ -317,6 +438,29 @@ static int key_slot(const char *key, int link_id)
 	return -1;
 }
 
+/* [node] keys that only the config file has: key-file, key-id. */
+static int node_file_key(struct parser *p, const char *key, const char *value,
+			 char *why, size_t size)
+{
+	struct vc_config *cfg = p->cfg;
+
+	if (strcmp(key, "key-file") == 0) {
+		if (value[0] == '\0' || strlen(value) >= sizeof(cfg->key_file)) {
+			snprintf(why, size, "'%s' is not a path (valid: a file name, relative to the config file's directory or absolute)",
+				 value);
+			return -EINVAL;
+		}
+		snprintf(cfg->key_file, sizeof(cfg->key_file), "%s", value);
+		cfg->key_file_line = p->line;
+		return 0;
+	}
+	if (strcmp(key, "key-id") == 0) {
+		p->key_id_line = p->line;
+		return set_u32(value, VC_KEY_ID_MIN, VC_KEY_ID_MAX, &cfg->key_id, why, size);
+	}
+	return -ENOENT;
+}
+
 static int apply_key(struct parser *p, const char *key, int link_id,
 		     const char *value)
 {
@@ -326,11 +470,14 @@ static int apply_key(struct parser *p, const char *key, int link_id,
 
 	if (p->peer)
 		r = vc_peer_cfg_set(p->peer, k, (uint32_t)link_id, value, why, sizeof(why));
-	else
+	else if (p->in_fence)
+		r = link_id >= 0 ? -ENOENT : vc_fence_cfg_set(&p->cfg->fence, k, value, why, sizeof(why));
+	else if ((r = node_file_key(p, k, value, why, sizeof(why))) == -ENOENT)
 		r = vc_node_cfg_set(&p->cfg->node, k, (uint32_t)link_id, value, why, sizeof(why));
 	if (r == -ENOENT)
 		return perr(p, "unknown key '%s' in [%s] (valid: %s)", key, p->section,
-			    p->peer ? vc_peer_keys_help : vc_node_keys_help);
+			    p->peer ? vc_peer_keys_help :
+			    p->in_fence ? vc_fence_keys_help : vc_node_keys_help);
 	if (r < 0)
 		return perr(p, "key '%s' in [%s]: %s", key, p->section, why);
 	return 0;
@@ -342,7 +489,7 @@ static void note_key_line(struct parser *p, const char *key, int link_id)
 		p->peer_link_line[p->peer - p->cfg->peers][link_id] = p->line;
 	else if (link_id >= 0)
 		p->node_link_line[link_id] = p->line;
-	else if (!p->peer && strcmp(key, "node-id") == 0)
+	else if (!p->peer && !p->in_fence && strcmp(key, "node-id") == 0)
 		p->node_id_line = p->line;
 }
 
@@ -414,6 +561,24 @@ static int check_peer(struct parser *p, size_t idx)
 	return 0;
 }
 
+static int check_node_and_fence(struct parser *p)
+{
+	struct vc_config *cfg = p->cfg;
+	char why[VC_ERR_LEN / 2];
+
+	if (p->key_id_line && !cfg->key_file[0]) {
+		p->line = p->key_id_line;
+		return perr(p, "key 'key-id' in [node] without key-file (valid: key-file = PATH, then key-id = 1..255)");
+	}
+	if (!p->key_id_line)
+		cfg->key_id = 1;
+	if (cfg->has_fence && vc_fence_cfg_check(&cfg->fence, why, sizeof(why)) < 0) {
+		p->line = cfg->fence_line;
+		return perr(p, "section [fence]: %s", why);
+	}
+	return 0;
+}
+
 int vc_config_parse(const char *text, size_t len, const char *filename,
 		    struct vc_config *cfg, char *err, size_t err_size)
 {
@@ -449,7 +614,7 @@ int vc_config_parse(const char *text, size_t len, const char *filename,
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return check_node_and_fence(&p);
 }
 
 /* ---- command line ---- */
@@ -486,6 +651,9 @@ static unsigned int node_flag(const char *key)
 		{ "incarnation", VC_NODE_F_INCARNATION },
 		{ "interval-ms", VC_NODE_F_INTERVAL_MS }, { "misses", VC_NODE_F_MISSES },
 		{ "payload", VC_NODE_F_PAYLOAD }, { "payload-string", VC_NODE_F_PAYLOAD },
+		{ "expected-votes", VC_NODE_F_EXPECTED_VOTES },
+		{ "fence-margin-ms", VC_NODE_F_FENCE_MARGIN_MS },
+		{ "insecure", VC_NODE_F_INSECURE },
 	};
 	size_t i;
 
@@ -524,7 +692,7 @@ static int args_node_key(struct vc_node_cfg *cfg, int argc, char **argv, int i,
 	flag = node_flag(key);
 	if (!flag)
 		return aerr(err, size, "unknown argument '%s' (valid: %s)", argv[i],
-			    "cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, --payload-string, link");
+			    "cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, --payload-string, expected-votes, fence-margin-ms, insecure, link");
 	if (i + 1 >= argc)
 		return aerr(err, size, "'%s' needs a value", argv[i]);
 	if (cfg->set & flag)
@@ -540,7 +708,7 @@ int vc_args_node_set(int argc, char **argv, struct vc_node_cfg *cfg,
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (argc == 0)
-		return aerr(err, err_size, "nothing to set (valid: %s)", vc_node_keys_help);
+		return aerr(err, err_size, "nothing to set (valid: %s)", vc_node_set_help);
 	for (i = 0; i < argc; ) {
 		bool is_link = strcmp(argv[i], "link") == 0;
 
@@ -609,6 +777,50 @@ int vc_args_peer(int argc, char **argv, struct vc_peer_cfg *cfg,
 			return r;
 	}
 	return 0;
+}
+
+/* Valued arguments of "fence arm" (the action comes first, nowayout is bare). */
+static bool is_fence_arg(const char *arg)
+{
+	return strcmp(arg, "agent-timeout-ms") == 0 || strcmp(arg, "quorum-timeout-ms") == 0 ||
+	       strcmp(arg, "kill-bound-ms") == 0 || strcmp(arg, "pretimeout-ms") == 0;
+}
+
+int vc_args_fence_arm(int argc, char **argv, struct vc_fence_cfg *cfg,
+		      char *err, size_t err_size)
+{
+	char why[VC_ERR_LEN / 2];
+	unsigned int before;
+	int i, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (argc == 0)
+		return aerr(err, err_size, "missing ACTION (%s)", actions_valid);
+	if (vc_fence_cfg_set(cfg, "action", argv[0], why, sizeof(why)) < 0)
+		return aerr(err, err_size, "%s", why);
+	for (i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "nowayout") == 0) {
+			if (cfg->set & VC_FENCE_F_NOWAYOUT)
+				return aerr(err, err_size, "'nowayout' given twice");
+			cfg->nowayout = true;
+			cfg->set |= VC_FENCE_F_NOWAYOUT;
+			i--;
+			continue;
+		}
+		if (!is_fence_arg(argv[i]))
+			return aerr(err, err_size, "unknown argument '%s' (valid: agent-timeout-ms N, quorum-timeout-ms N, kill-bound-ms N, pretimeout-ms N, nowayout)",
+				    argv[i]);
+		if (i + 1 >= argc)
+			return aerr(err, err_size, "'%s' needs a value", argv[i]);
+		before = cfg->set;
+		r = vc_fence_cfg_set(cfg, argv[i], argv[i + 1], why, sizeof(why));
+		if (r < 0)
+			return aerr(err, err_size, "%s: %s", argv[i], why);
+		if (before == cfg->set)
+			return aerr(err, err_size, "'%s' given twice", argv[i]);
+	}
+	r = vc_fence_cfg_check(cfg, why, sizeof(why));
+	return r < 0 ? aerr(err, err_size, "%s", why) : 0;
 }
 
 int vc_take_common_flags(int argc, char **argv, bool *json, bool *help)

@@ -17,6 +17,19 @@
  *	misses = 3
  *	link0 = 198.18.0.1
  *	link1 = fd00::1
+ *	expected-votes = 3
+ *	key-file = cluster.key		(relative to the config file)
+ *	key-id = 1			(default 1)
+ *	insecure = no
+ *	fence-margin-ms = 100
+ *
+ *	[fence]				(applied by "load --arm" only)
+ *	action = kill
+ *	agent-timeout-ms = 5000
+ *	quorum-timeout-ms = 2000
+ *	kill-bound-ms = 1000
+ *	pretimeout-ms = 2500
+ *	nowayout = no
  *
  *	[peer 2]
  *	votes = 1
@@ -45,6 +58,19 @@ enum {
 	VC_NODE_F_MISSES	= 1u << 6,
 	VC_NODE_F_PAYLOAD	= 1u << 7,
 	VC_NODE_F_LINKS		= 1u << 8,
+	VC_NODE_F_EXPECTED_VOTES = 1u << 9,
+	VC_NODE_F_FENCE_MARGIN_MS = 1u << 10,
+	VC_NODE_F_INSECURE	= 1u << 11,
+};
+
+/* Which fields of struct vc_fence_cfg were given. */
+enum {
+	VC_FENCE_F_ACTION	= 1u << 0,
+	VC_FENCE_F_AGENT_TIMEOUT = 1u << 1,
+	VC_FENCE_F_QUORUM_TIMEOUT = 1u << 2,
+	VC_FENCE_F_KILL_BOUND	= 1u << 3,
+	VC_FENCE_F_PRETIMEOUT	= 1u << 4,
+	VC_FENCE_F_NOWAYOUT	= 1u << 5,
 };
 
 struct vc_node_cfg {
@@ -59,6 +85,20 @@ struct vc_node_cfg {
 	uint8_t payload[VC_MAX_PAYLOAD];
 	size_t payload_len;
 	struct vc_addr links[VC_MAX_LINKS];	/* by link id; family 0: none */
+	uint32_t expected_votes;
+	uint32_t fence_margin_ms;
+	bool insecure;
+};
+
+/* FENCE_ARM settings (fence arm, [fence]). */
+struct vc_fence_cfg {
+	unsigned int set;		/* VC_FENCE_F_* */
+	uint32_t action;		/* enum vc_fence_action */
+	uint32_t agent_timeout_ms;
+	uint32_t quorum_timeout_ms;
+	uint32_t kill_bound_ms;
+	uint32_t pretimeout_ms;
+	bool nowayout;
 };
 
 struct vc_peer_cfg {
@@ -70,9 +110,17 @@ struct vc_peer_cfg {
 	unsigned int line;			/* config file line, 0 if none */
 };
 
+#define VC_PATH_LEN		1024
+
 struct vc_config {
 	bool has_node;
 	struct vc_node_cfg node;
+	char key_file[VC_PATH_LEN];	/* [node] key-file as written, "" if none */
+	unsigned int key_file_line;
+	uint32_t key_id;		/* [node] key-id, default 1 */
+	bool has_fence;
+	struct vc_fence_cfg fence;
+	unsigned int fence_line;
 	size_t n_peers;
 	struct vc_peer_cfg peers[VC_MAX_PEERS];
 };
@@ -82,6 +130,13 @@ struct vc_config {
 #define VC_INTERVAL_MS_MAX	60000
 #define VC_MISSES_MIN		2
 #define VC_MISSES_MAX		1000
+#define VC_TIMEOUT_MS_MIN	10	/* agent and quorum timeouts; 0 is off */
+#define VC_TIMEOUT_MS_MAX	600000
+#define VC_KILL_BOUND_MS_MIN	10
+#define VC_KILL_BOUND_MS_MAX	60000
+#define VC_FENCE_MARGIN_MS_MAX	60000
+#define VC_KEY_ID_MIN		1
+#define VC_KEY_ID_MAX		255
 
 #define VC_ERR_LEN		512
 
@@ -98,9 +153,20 @@ int vc_node_cfg_set(struct vc_node_cfg *cfg, const char *key, uint32_t link_id,
 int vc_peer_cfg_set(struct vc_peer_cfg *cfg, const char *key, uint32_t link_id,
 		    const char *value, char *why, size_t why_size);
 
+/*
+ * Same for FENCE_ARM: "action", "agent-timeout-ms", "quorum-timeout-ms",
+ * "kill-bound-ms", "pretimeout-ms", "nowayout" (yes/no).
+ */
+int vc_fence_cfg_set(struct vc_fence_cfg *cfg, const char *key, const char *value,
+		     char *why, size_t why_size);
+/* Checks across keys: action given, pretimeout below the agent timeout. */
+int vc_fence_cfg_check(const struct vc_fence_cfg *cfg, char *why, size_t why_size);
+
 /* The keys each section accepts, for error messages and help. */
 extern const char vc_node_keys_help[];
+extern const char vc_node_set_help[];
 extern const char vc_peer_keys_help[];
+extern const char vc_fence_keys_help[];
 
 /*
  * Parse a whole config file held in @text (@len bytes, need not be NUL
@@ -114,12 +180,17 @@ int vc_config_parse(const char *text, size_t len, const char *filename,
  * Command-line front ends, argv after the subcommand words:
  *   node set: [cluster-id N] [node-id N] [votes N] [port N] [incarnation N]
  *             [interval-ms N] [misses N] [payload HEX | --payload-string S]
+ *             [expected-votes N] [fence-margin-ms N] [insecure 0|1]
  *             [link ID ADDR]...
  *   peer add/set: NODEID [votes N] [link ID ADDR[:PORT]]...
+ *   fence arm: ACTION [agent-timeout-ms N] [quorum-timeout-ms N]
+ *             [kill-bound-ms N] [pretimeout-ms N] [nowayout]
  * -EINVAL with the message in @err.
  */
 int vc_args_node_set(int argc, char **argv, struct vc_node_cfg *cfg,
 		     char *err, size_t err_size);
+int vc_args_fence_arm(int argc, char **argv, struct vc_fence_cfg *cfg,
+		      char *err, size_t err_size);
 int vc_args_peer(int argc, char **argv, struct vc_peer_cfg *cfg,
 		 char *err, size_t err_size);
 

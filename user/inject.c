@@ -7,6 +7,11 @@
  * decoder must reject it for exactly the reason its KIND names (or accept
  * it, for "valid" and "replay"), so the injector cannot quietly send
  * something other than what the test asked for.
+ *
+ * With --key-file every datagram is signed (keyed BLAKE2s-256) as the
+ * kernel signs them, and the self-check verifies it with that key; the
+ * kinds bad-mac, wrong-key, unknown-key and no-mac break exactly the
+ * authentication.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blake2s.h"
+#include "keyfile.h"
 #include "parse.h"
 #include "wire.h"
 
@@ -28,7 +35,7 @@ enum kind {
 	K_VALID, K_TRUNCATED, K_BAD_MAGIC, K_BAD_VERSION, K_BAD_HDR_LEN,
 	K_BAD_TYPE, K_BAD_AUTH, K_BAD_LENGTH, K_TOO_MANY_MEMBERS,
 	K_OVERSIZE_PAYLOAD, K_FOREIGN, K_UNKNOWN_NODE, K_BAD_DEST, K_BAD_LINK,
-	K_REPLAY,
+	K_REPLAY, K_BAD_MAC, K_WRONG_KEY, K_UNKNOWN_KEY, K_NO_MAC,
 	N_KINDS
 };
 
@@ -52,12 +59,23 @@ static const struct {
 	[K_BAD_DEST] = { "bad-dest", VC_WIRE_R_DEST, "dest node id + 1" },
 	[K_BAD_LINK] = { "bad-link", VC_WIRE_R_LINK, "header link id = --link-id + 1" },
 	[K_REPLAY] = { "replay", VC_WIRE_R_OK, "--count valid ones, then the first again" },
+	[K_BAD_MAC] = { "bad-mac", VC_WIRE_R_BAD_MAC, "signed, then one tag bit flipped (needs --key-file)" },
+	[K_WRONG_KEY] = { "wrong-key", VC_WIRE_R_BAD_MAC, "signed with another key under --key-id (needs --key-file)" },
+	[K_UNKNOWN_KEY] = { "unknown-key", VC_WIRE_R_UNKNOWN_KEY, "signed, key id = --key-id + 1 (needs --key-file)" },
+	[K_NO_MAC] = { "no-mac", VC_WIRE_R_NO_MAC, "auth none, for a receiver that has a key (needs --key-file)" },
 };
+
+static bool needs_key(enum kind k)
+{
+	return k == K_BAD_MAC || k == K_WRONG_KEY || k == K_UNKNOWN_KEY || k == K_NO_MAC;
+}
 
 struct opts {
 	enum kind kind;
 	struct vc_addr to, from;
 	bool has_to, has_from, freebind, print;
+	bool has_key;
+	struct vc_wire_key key;		/* --key-file, --key-id */
 	struct vc_wire_msg msg;
 	uint32_t unknown_node_id;
 	uint64_t count;
@@ -89,12 +107,17 @@ static void usage(FILE *f)
 		"  --count N                 datagrams, seq +1 each (default 1)\n"
 		"  --gap-ms N                pause between datagrams (default 0)\n"
 		"  --length N                bytes kept by truncated (default 44)\n"
+		"  --key-file FILE           sign with this key: 64 hex digits and an\n"
+		"                            optional newline (as for 'vclusterctl key set')\n"
+		"  --key-id N                its id, 1..255 (default 1)\n"
 		"  --print                   print hex instead of sending\n\n"
 		"KIND:\n");
 	for (k = 0; k < N_KINDS; k++)
 		fprintf(f, "  %-18s %s (decoder: %s, counter: %s)\n", kinds[k].name,
 			kinds[k].help, vc_wire_reason_name(kinds[k].reason),
 			k == K_REPLAY ? "refused" : vc_wire_reason_counter(kinds[k].reason));
+	fprintf(f, "\nWith --key-file every kind is signed (replay too); the self-check\n"
+		"verifies with that key, as a receiver holding it would.\n");
 }
 
 static int bad(const char *opt, const char *val)
@@ -140,6 +163,18 @@ static int parse_kind(const char *s, enum kind *ret)
 	return -EINVAL;
 }
 
+static int read_key(struct opts *o, const char *path)
+{
+	char err[512];
+
+	if (vc_key_read_file(path, o->key.key, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": --key-file: %s\n", err);
+		return -EINVAL;
+	}
+	o->has_key = true;
+	return 0;
+}
+
 /* One option with a value; -ENOENT if @opt is not one of these. */
 static int parse_valued(struct opts *o, const char *opt, const char *val,
 			unsigned int *required)
@@ -182,6 +217,10 @@ static int parse_valued(struct opts *o, const char *opt, const char *val,
 		r = vc_parse_u32(val, 0, 60000, &o->gap_ms);
 	else if (!strcmp(opt, "--length"))
 		r = vc_parse_u32(val, 0, VC_WIRE_MAX_LEN, &o->length);
+	else if (!strcmp(opt, "--key-id"))
+		r = vc_parse_u32(val, 1, 255, &v32), o->key.id = (uint8_t)v32;
+	else if (!strcmp(opt, "--key-file"))
+		return read_key(o, val);
 	else
 		return -ENOENT;
 	return r < 0 ? bad(opt, val) : 0;
@@ -202,6 +241,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->unknown_node_id = 4000000000u;
 	o->count = 1;
 	o->length = 44;
+	o->key.id = 1;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -227,6 +267,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!has_kind || required != 7 || (!o->print && !o->has_to)) {
 		fprintf(stderr, PROG ": needs KIND, --cluster-id, --node-id, --dest-node-id and --to (or --print); see --help\n");
+		return -EINVAL;
+	}
+	if (needs_key(o->kind) && !o->has_key) {
+		fprintf(stderr, PROG ": %s needs --key-file (the receiver's key)\n",
+			kinds[o->kind].name);
 		return -EINVAL;
 	}
 	if (!o->to.port)
@@ -272,6 +317,26 @@ static size_t craft_oversize(struct vc_wire_msg *m, uint8_t *buf, size_t size)
 	return len + VC_MAX_PAYLOAD + 1;
 }
 
+/* Encode, signed as the kind wants when there is a key. */
+static int encode(const struct opts *o, const struct vc_wire_msg *m, uint8_t *buf,
+		  size_t size, size_t *len)
+{
+	struct vc_wire_key k = o->key;
+	size_t i;
+	int r;
+
+	if (!o->has_key || o->kind == K_NO_MAC)
+		return vc_wire_encode(m, buf, size, len);
+	if (o->kind == K_WRONG_KEY)
+		for (i = 0; i < sizeof(k.key); i++)
+			k.key[i] ^= 0xff;
+	if (o->kind == K_UNKNOWN_KEY)
+		k.id = (uint8_t)(k.id == 255 ? 1 : k.id + 1);
+	r = vc_wire_encode_signed(m, &k, buf, size, len);
+	vc_memzero_explicit(&k, sizeof(k));
+	return r;
+}
+
 /* Build datagram @seq of @o into @buf; returns its length (0: error). */
 static size_t craft(const struct opts *o, uint64_t seq, uint8_t *buf, size_t size)
 {
@@ -292,9 +357,12 @@ static size_t craft(const struct opts *o, uint64_t seq, uint8_t *buf, size_t siz
 		return craft_too_many(&m, buf);
 	if (o->kind == K_OVERSIZE_PAYLOAD)
 		return craft_oversize(&m, buf, size);
-	if (vc_wire_encode(&m, buf, size, &len) < 0)
+	if (encode(o, &m, buf, size, &len) < 0)
 		return 0;
 	switch (o->kind) {
+	case K_BAD_MAC:
+		buf[len - 1] ^= 0x01;
+		break;
 	case K_TRUNCATED:
 		return o->length < len ? o->length : 0;
 	case K_BAD_MAGIC:
@@ -328,6 +396,7 @@ static int self_check(const struct opts *o, const uint8_t *buf, size_t len)
 		.cluster_id = o->msg.cluster_id, .node_id = o->msg.dest_node_id,
 		.peer_ids = &o->msg.node_id, .n_peers = 1,
 		.match_link = true, .link_id = o->msg.link_id,
+		.keys = o->has_key ? &o->key : NULL, .n_keys = o->has_key,
 	};
 	enum vc_wire_reason want = kinds[o->kind].reason, got;
 	struct vc_wire_msg *m = malloc(sizeof(*m));
@@ -489,6 +558,7 @@ int main(int argc, char **argv)
 	r = run(o, fd);
 	if (fd >= 0)
 		close(fd);
+	vc_memzero_explicit(o, sizeof(*o));
 	free(o);
 	return r < 0 ? 1 : 0;
 }

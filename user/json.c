@@ -80,6 +80,18 @@ void vc_json_u64(struct vc_json *j, const char *key, uint64_t v)
 	fprintf(j->f, "%" PRIu64, v);
 }
 
+void vc_json_i64(struct vc_json *j, const char *key, int64_t v)
+{
+	put_key(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void vc_json_bool(struct vc_json *j, const char *key, bool v)
+{
+	put_key(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
 void vc_json_str(struct vc_json *j, const char *key, const char *s)
 {
 	put_key(j, key);

@@ -22,6 +22,8 @@ void vc_json_obj_end(struct vc_json *j);
 void vc_json_arr_begin(struct vc_json *j, const char *key);
 void vc_json_arr_end(struct vc_json *j);
 void vc_json_u64(struct vc_json *j, const char *key, uint64_t v);
+void vc_json_i64(struct vc_json *j, const char *key, int64_t v);
+void vc_json_bool(struct vc_json *j, const char *key, bool v);
 void vc_json_str(struct vc_json *j, const char *key, const char *s);
 void vc_json_null(struct vc_json *j, const char *key);
 /* Ends the document with a newline (when back at depth 0). */

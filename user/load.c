@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * vclusterctl load: make the kernel's node and peers match a config file.
- * [node] is applied with one NODE_SET, peers missing from the file are
- * deleted, the others added (or changed if they exist), then --start.
+ * [node] is applied with one NODE_SET, then its key-file with KEY_SET,
+ * peers missing from the file are deleted, the others added (or changed if
+ * they exist), then --start, then --arm with [fence].
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +13,15 @@
 #include <linux/vcluster.h>
 #include <netlink/genl/genl.h>
 
+#include "blake2s.h"
+#include "keyfile.h"
+#include "msg.h"
 #include "vclusterctl.h"
 
 struct load_opts {
 	const char *file;
 	bool start;
+	bool arm;
 	bool check;
 };
 
@@ -30,6 +35,8 @@ static int parse_load_args(const struct cmd_ctx *ctx, int argc, char **argv,
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--start") == 0) {
 			o->start = true;
+		} else if (strcmp(argv[i], "--arm") == 0) {
+			o->arm = true;
 		} else if (strcmp(argv[i], "--check") == 0) {
 			o->check = true;
 		} else if (!o->file && argv[i][0] != '-') {
@@ -143,9 +150,64 @@ static int delete_stale_peers(const struct cmd_ctx *ctx, struct vc_nl *nl,
 	return VC_EXIT_OK;
 }
 
-static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char *file,
-			const struct vc_config *cfg, bool start)
+/* key-file as written, relative to the directory of the config file. */
+static void key_path(const char *conf, const char *key_file, char *out, size_t size)
 {
+	const char *slash = strrchr(conf, '/');
+
+	if (key_file[0] == '/' || !slash)
+		snprintf(out, size, "%s", key_file);
+	else
+		snprintf(out, size, "%.*s/%s", (int)(slash - conf), conf, key_file);
+}
+
+/* Where a key file problem is reported: "FILE:LINE: key 'key-file' in [node]". */
+static void key_where(const char *file, const struct vc_config *cfg, char *out, size_t size)
+{
+	snprintf(out, size, "%s:%u: key 'key-file' in [node]", file, cfg->key_file_line);
+}
+
+/* load --check: the key file must be readable and well-formed too. */
+static int check_key_file(const struct cmd_ctx *ctx, const char *file,
+			  const struct vc_config *cfg)
+{
+	char path[VC_PATH_LEN + 256], where[VC_PATH_LEN + 64], err[VC_ERR_LEN];
+	uint8_t key[VC_KEY_LEN];
+	int r;
+
+	if (!cfg->key_file[0])
+		return VC_EXIT_OK;
+	key_path(file, cfg->key_file, path, sizeof(path));
+	r = vc_key_read_file(path, key, err, sizeof(err));
+	vc_memzero_explicit(key, sizeof(key));
+	if (r < 0) {
+		key_where(file, cfg, where, sizeof(where));
+		err_msg(ctx, "%s: %s", where, err);
+		return VC_EXIT_USAGE;
+	}
+	return VC_EXIT_OK;
+}
+
+static int arm(const struct cmd_ctx *ctx, struct vc_nl *nl, const char *file,
+	       const struct vc_config *cfg)
+{
+	struct nl_msg *msg = vc_nl_msg_new(nl, VC_CMD_FENCE_ARM, 0);
+	char where[320];
+	int r;
+
+	if (msg && vc_msg_put_fence(msg, &cfg->fence) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	r = msg ? vc_nl_request(nl, msg, NULL, NULL) : -ENOMEM;
+	snprintf(where, sizeof(where), "%s:%u: [fence]", file, cfg->fence_line);
+	return r < 0 ? kernel_error(ctx, nl, where, r) : VC_EXIT_OK;
+}
+
+static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char *file,
+			const struct vc_config *cfg, const struct load_opts *o)
+{
+	char path[VC_PATH_LEN + 256];
 	struct peer_ids have = { 0 };
 	char where[320];
 	size_t i;
@@ -156,6 +218,13 @@ static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char 
 		snprintf(where, sizeof(where), "%s: [node]", file);
 		if (r < 0)
 			return kernel_error(ctx, nl, where, r);
+	}
+	if (cfg->key_file[0]) {
+		key_path(file, cfg->key_file, path, sizeof(path));
+		key_where(file, cfg, where, sizeof(where));
+		r = key_set_from_file(ctx, nl, cfg->key_id, path, true, where);
+		if (r != VC_EXIT_OK)
+			return r;
 	}
 	r = delete_stale_peers(ctx, nl, cfg, &have);
 	if (r != VC_EXIT_OK)
@@ -169,12 +238,12 @@ static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char 
 		if (r < 0)
 			return kernel_error(ctx, nl, where, r);
 	}
-	if (start) {
+	if (o->start) {
 		r = simple_request(nl, VC_CMD_START, 0, 0, false);
 		if (r < 0)
 			return kernel_error(ctx, nl, "start", r);
 	}
-	return VC_EXIT_OK;
+	return o->arm ? arm(ctx, nl, file, cfg) : VC_EXIT_OK;
 }
 
 int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
@@ -205,12 +274,16 @@ int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		err_msg(ctx, "%s", err);
 		r = VC_EXIT_USAGE;
-	} else if (o.check) {
-		r = VC_EXIT_OK;
+	} else if (o.arm && !cfg->has_fence) {
+		err_msg(ctx, "%s: --arm needs a [fence] section (valid: [fence] with action = log, kill, panic or reboot)",
+			o.file);
+		r = VC_EXIT_USAGE;
+	} else if ((r = check_key_file(ctx, o.file, cfg)) != VC_EXIT_OK || o.check) {
+		/* r is the result of the check */
 	} else {
 		r = open_family(ctx, &nl);
 		if (r == VC_EXIT_OK)
-			r = apply_config(ctx, nl, o.file, cfg, o.start);
+			r = apply_config(ctx, nl, o.file, cfg, &o);
 	}
 	vc_nl_close(nl);
 	free(cfg);

@@ -106,6 +106,15 @@ static void print_event_json(struct monitor *m, const struct event *ev, uint64_t
 		vc_json_u64(j, "link_id", ev->v[VC_A_EVENT_LINK_ID]);
 	if (ev->has[VC_A_EVENT_REASON])
 		vc_json_str(j, "reason", vc_down_reason_name((uint32_t)ev->v[VC_A_EVENT_REASON]));
+	if (ev->has[VC_A_EVENT_FENCE_REASON])
+		vc_json_str(j, "fence_reason",
+			    vc_fence_reason_name((uint32_t)ev->v[VC_A_EVENT_FENCE_REASON]));
+	if (ev->has[VC_A_EVENT_VOTES_SEEN])
+		vc_json_u64(j, "votes_seen", ev->v[VC_A_EVENT_VOTES_SEEN]);
+	if (ev->has[VC_A_EVENT_EXPECTED_VOTES])
+		vc_json_u64(j, "expected_votes", ev->v[VC_A_EVENT_EXPECTED_VOTES]);
+	if (ev->has[VC_A_EVENT_DEADLINE_NS])
+		vc_json_u64(j, "deadline_ns", ev->v[VC_A_EVENT_DEADLINE_NS]);
 	if (ev->has[VC_A_EVENT_INCARNATION])
 		vc_json_u64(j, "incarnation", ev->v[VC_A_EVENT_INCARNATION]);
 	if (ev->has[VC_A_EVENT_TIME_NS])
@@ -128,6 +137,17 @@ static void print_event_text(const struct event *ev, uint64_t rx_ns)
 		printf(" link=%" PRIu64, v[VC_A_EVENT_LINK_ID]);
 	if (ev->has[VC_A_EVENT_REASON])
 		printf(" reason=%s", vc_down_reason_name((uint32_t)v[VC_A_EVENT_REASON]));
+	if (ev->has[VC_A_EVENT_FENCE_REASON])
+		printf(" fence_reason=%s", vc_fence_reason_name((uint32_t)v[VC_A_EVENT_FENCE_REASON]));
+	if (ev->has[VC_A_EVENT_VOTES_SEEN] || ev->has[VC_A_EVENT_EXPECTED_VOTES])
+		printf(" votes=%" PRIu64 "/%" PRIu64, v[VC_A_EVENT_VOTES_SEEN],
+		       v[VC_A_EVENT_EXPECTED_VOTES]);
+	if (ev->has[VC_A_EVENT_DEADLINE_NS]) {
+		printf(" deadline_ns=%" PRIu64, v[VC_A_EVENT_DEADLINE_NS]);
+		if (v[VC_A_EVENT_DEADLINE_NS] && v[VC_A_EVENT_TIME_NS])
+			printf(" deadline_in_ms=%.3f",
+			       ((double)v[VC_A_EVENT_DEADLINE_NS] - (double)v[VC_A_EVENT_TIME_NS]) / 1e6);
+	}
 	printf(" incarnation=%" PRIu64 " time_ns=%" PRIu64, v[VC_A_EVENT_INCARNATION],
 	       v[VC_A_EVENT_TIME_NS]);
 	if (ev->has[VC_A_EVENT_LAST_HEARD_NS]) {

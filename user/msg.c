@@ -59,6 +59,12 @@ static int put_node_numbers(struct nl_msg *msg, const struct vc_node_cfg *c)
 		r |= nla_put_u32(msg, VC_A_NODE_MISSES, c->misses);
 	if (c->set & VC_NODE_F_PAYLOAD)
 		r |= nla_put(msg, VC_A_NODE_PAYLOAD, (int)c->payload_len, c->payload);
+	if (c->set & VC_NODE_F_EXPECTED_VOTES)
+		r |= nla_put_u32(msg, VC_A_NODE_EXPECTED_VOTES, c->expected_votes);
+	if (c->set & VC_NODE_F_FENCE_MARGIN_MS)
+		r |= nla_put_u32(msg, VC_A_NODE_FENCE_MARGIN_MS, c->fence_margin_ms);
+	if (c->set & VC_NODE_F_INSECURE)
+		r |= nla_put_u32(msg, VC_A_NODE_INSECURE, c->insecure);
 	return r ? -EMSGSIZE : 0;
 }
 
@@ -79,5 +85,46 @@ int vc_msg_put_peer(struct nl_msg *msg, const struct vc_peer_cfg *c)
 		r = nla_put_u32(msg, VC_A_PEER_VOTES, c->votes);
 	if (r == 0 && c->has_links)
 		r = put_links(msg, VC_A_PEER_LINK, c->links, true);
+	return r < 0 ? -EMSGSIZE : 0;
+}
+
+int vc_msg_put_fence(struct nl_msg *msg, const struct vc_fence_cfg *c)
+{
+	int r = 0;
+
+	if (c->set & VC_FENCE_F_ACTION)
+		r |= nla_put_u32(msg, VC_A_NODE_FENCE_ACTION, c->action);
+	if (c->set & VC_FENCE_F_AGENT_TIMEOUT)
+		r |= nla_put_u32(msg, VC_A_NODE_AGENT_TIMEOUT_MS, c->agent_timeout_ms);
+	if (c->set & VC_FENCE_F_QUORUM_TIMEOUT)
+		r |= nla_put_u32(msg, VC_A_NODE_QUORUM_TIMEOUT_MS, c->quorum_timeout_ms);
+	if (c->set & VC_FENCE_F_KILL_BOUND)
+		r |= nla_put_u32(msg, VC_A_NODE_KILL_BOUND_MS, c->kill_bound_ms);
+	if (c->set & VC_FENCE_F_PRETIMEOUT)
+		r |= nla_put_u32(msg, VC_A_NODE_PRETIMEOUT_MS, c->pretimeout_ms);
+	if (c->set & VC_FENCE_F_NOWAYOUT)
+		r |= nla_put_u32(msg, VC_A_NODE_NOWAYOUT, c->nowayout);
+	return r ? -EMSGSIZE : 0;
+}
+
+int vc_msg_put_proc(struct nl_msg *msg, uint32_t pid, bool with_start,
+		    uint64_t start_time)
+{
+	int r = nla_put_u32(msg, VC_A_PROC_PID, pid);
+
+	if (r == 0 && with_start)
+		r = nla_put_u64(msg, VC_A_PROC_START_TIME, start_time);
+	return r < 0 ? -EMSGSIZE : 0;
+}
+
+int vc_msg_put_key(struct nl_msg *msg, uint32_t id, const uint8_t *value,
+		   bool with_primary, bool primary)
+{
+	int r = nla_put_u32(msg, VC_A_KEY_ID, id);
+
+	if (r == 0 && value)
+		r = nla_put(msg, VC_A_KEY_VALUE, VC_KEY_LEN, value);
+	if (r == 0 && with_primary)
+		r = nla_put_u32(msg, VC_A_KEY_PRIMARY, primary);
 	return r < 0 ? -EMSGSIZE : 0;
 }

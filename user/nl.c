@@ -67,6 +67,24 @@ static const char *const node_attr_names[] = {
 	[VC_A_NODE_INCARNATION] = "VC_A_NODE_INCARNATION",
 	[VC_A_NODE_INTERVAL_MS] = "VC_A_NODE_INTERVAL_MS", [VC_A_NODE_MISSES] = "VC_A_NODE_MISSES",
 	[VC_A_NODE_PAYLOAD] = "VC_A_NODE_PAYLOAD", [VC_A_NODE_LINK] = "VC_A_NODE_LINK",
+	[VC_A_NODE_EXPECTED_VOTES] = "VC_A_NODE_EXPECTED_VOTES",
+	[VC_A_NODE_FENCE_ACTION] = "VC_A_NODE_FENCE_ACTION",
+	[VC_A_NODE_AGENT_TIMEOUT_MS] = "VC_A_NODE_AGENT_TIMEOUT_MS",
+	[VC_A_NODE_QUORUM_TIMEOUT_MS] = "VC_A_NODE_QUORUM_TIMEOUT_MS",
+	[VC_A_NODE_KILL_BOUND_MS] = "VC_A_NODE_KILL_BOUND_MS",
+	[VC_A_NODE_PRETIMEOUT_MS] = "VC_A_NODE_PRETIMEOUT_MS",
+	[VC_A_NODE_NOWAYOUT] = "VC_A_NODE_NOWAYOUT",
+	[VC_A_NODE_FENCE_MARGIN_MS] = "VC_A_NODE_FENCE_MARGIN_MS",
+	[VC_A_NODE_INSECURE] = "VC_A_NODE_INSECURE",
+};
+
+static const char *const proc_attr_names[] = {
+	[VC_A_PROC_PID] = "VC_A_PROC_PID", [VC_A_PROC_START_TIME] = "VC_A_PROC_START_TIME",
+};
+
+static const char *const key_attr_names[] = {
+	[VC_A_KEY_ID] = "VC_A_KEY_ID", [VC_A_KEY_VALUE] = "VC_A_KEY_VALUE",
+	[VC_A_KEY_PRIMARY] = "VC_A_KEY_PRIMARY",
 };
 
 static const char *const peer_attr_names[] = {
@@ -91,9 +109,21 @@ static void attr_name(char *buf, size_t size, const char *const *names, size_t n
 #define ATTR_NAME(buf, table, type) \
 	attr_name(buf, sizeof(buf), table, sizeof(table) / sizeof(table[0]), type)
 
-static bool is_peer_cmd(uint8_t cmd)
+/* The name of top-level attribute @type of a request for @cmd. */
+static void top_attr_name(char *buf, size_t size, uint8_t cmd, int type)
 {
-	return cmd >= VC_CMD_PEER_ADD && cmd <= VC_CMD_PEER_GET;
+	if (cmd >= VC_CMD_PEER_ADD && cmd <= VC_CMD_PEER_GET)
+		attr_name(buf, size, peer_attr_names,
+			  sizeof(peer_attr_names) / sizeof(peer_attr_names[0]), type);
+	else if (cmd >= VC_CMD_PROC_ADD && cmd <= VC_CMD_PROC_GET)
+		attr_name(buf, size, proc_attr_names,
+			  sizeof(proc_attr_names) / sizeof(proc_attr_names[0]), type);
+	else if (cmd == VC_CMD_KEY_SET || cmd == VC_CMD_KEY_DEL)
+		attr_name(buf, size, key_attr_names,
+			  sizeof(key_attr_names) / sizeof(key_attr_names[0]), type);
+	else
+		attr_name(buf, size, node_attr_names,
+			  sizeof(node_attr_names) / sizeof(node_attr_names[0]), type);
 }
 
 /* Find the attribute that starts at byte @offs of our request. */
@@ -101,7 +131,6 @@ static void describe_offset(struct vc_nl *nl, uint32_t offs)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(nl->sent);
 	struct genlmsghdr *gh = nlmsg_data(nlh);
-	bool peer = is_peer_cmd(gh->cmd);
 	char outer[48], inner[48];
 	struct nlattr *a, *b;
 	int rem, rem2;
@@ -109,10 +138,7 @@ static void describe_offset(struct vc_nl *nl, uint32_t offs)
 	nlmsg_for_each_attr(a, nlh, GENL_HDRLEN, rem) {
 		uint32_t a_offs = (uint32_t)((char *)a - (char *)nlh);
 
-		if (peer)
-			ATTR_NAME(outer, peer_attr_names, nla_type(a));
-		else
-			ATTR_NAME(outer, node_attr_names, nla_type(a));
+		top_attr_name(outer, sizeof(outer), gh->cmd, nla_type(a));
 		if (a_offs == offs) {
 			snprintf(nl->extack_attr, sizeof(nl->extack_attr), "%s", outer);
 			return;
@@ -136,10 +162,10 @@ static void describe_missing(struct vc_nl *nl, uint32_t type, bool nested)
 
 	if (nested)
 		ATTR_NAME(name, link_attr_names, (int)type);
-	else if (is_peer_cmd(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(nl->sent)))->cmd))
-		ATTR_NAME(name, peer_attr_names, (int)type);
 	else
-		ATTR_NAME(name, node_attr_names, (int)type);
+		top_attr_name(name, sizeof(name),
+			      ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(nl->sent)))->cmd,
+			      (int)type);
 	snprintf(nl->extack_attr, sizeof(nl->extack_attr), "missing %s", name);
 }
 

@@ -219,6 +219,35 @@ static const char *const event_types[] = {
 	[VC_EVENT_LINK_DOWN] = "link-down",
 	[VC_EVENT_NODE_STARTED] = "node-started",
 	[VC_EVENT_NODE_STOPPED] = "node-stopped",
+	[VC_EVENT_QUORUM_GAINED] = "quorum-gained",
+	[VC_EVENT_QUORUM_LOST] = "quorum-lost",
+	[VC_EVENT_FENCE_ARMED] = "fence-armed",
+	[VC_EVENT_FENCE_DISARMED] = "fence-disarmed",
+	[VC_EVENT_FENCE_PRETIMEOUT] = "fence-pretimeout",
+	[VC_EVENT_FENCE_FIRED] = "fence-fired",
+	[VC_EVENT_FENCE_ESCALATED] = "fence-escalated",
+};
+
+static const char *const fence_actions[] = {
+	[VC_FENCE_ACTION_NONE] = "none",
+	[VC_FENCE_ACTION_LOG] = "log",
+	[VC_FENCE_ACTION_KILL] = "kill",
+	[VC_FENCE_ACTION_PANIC] = "panic",
+	[VC_FENCE_ACTION_REBOOT] = "reboot",
+};
+
+static const char *const fence_reasons[] = {
+	[VC_FENCE_REASON_UNSPEC] = "none",
+	[VC_FENCE_REASON_AGENT] = "agent",
+	[VC_FENCE_REASON_QUORUM] = "quorum",
+	[VC_FENCE_REASON_DECLARED] = "declared",
+	[VC_FENCE_REASON_STOPPED] = "stopped",
+	[VC_FENCE_REASON_NETNS_EXIT] = "netns-exit",
+};
+
+static const char *const auth_names[] = {
+	[VC_WIRE_AUTH_NONE] = "none",
+	[VC_WIRE_AUTH_BLAKE2S] = "blake2s",
 };
 
 static const char *const down_reasons[] = {
@@ -270,4 +299,79 @@ int vc_parse_peer_state(const char *s, uint8_t *ret)
 		return -EINVAL;
 	*ret = (uint8_t)v;
 	return 0;
+}
+
+const char *vc_fence_action_name(uint32_t action)
+{
+	return NAME_OF(fence_actions, action);
+}
+
+const char *vc_fence_reason_name(uint32_t reason)
+{
+	return NAME_OF(fence_reasons, reason);
+}
+
+const char *vc_auth_name(uint32_t auth)
+{
+	return NAME_OF(auth_names, auth);
+}
+
+int vc_parse_fence_action(const char *s, uint32_t *ret)
+{
+	uint32_t i;
+
+	for (i = VC_FENCE_ACTION_LOG; i < __VC_FENCE_ACTION_MAX; i++) {
+		if (strcasecmp(s, fence_actions[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int vc_parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	static const char *const no[] = { "no", "off", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *ret = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *ret = false, 0;
+	}
+	return -EINVAL;
+}
+
+int vc_parse_stat_start_time(const char *text, size_t len, uint64_t *ret)
+{
+	const char *p = NULL, *end = text + len, *tok;
+	char num[24];
+	size_t i, n;
+	int field;
+
+	for (i = 0; i < len; i++)
+		if (text[i] == ')')
+			p = text + i + 1;
+	if (!p || !memchr(text, '(', (size_t)(p - text)))
+		return -EINVAL;
+	/* after ")": " S ppid pgrp ..." -- field 3 is the state */
+	for (field = 3; ; field++) {
+		while (p < end && *p == ' ')
+			p++;
+		tok = p;
+		while (p < end && *p != ' ' && *p != '\n' && *p != '\0')
+			p++;
+		if (p == tok)
+			return -EINVAL;
+		if (field == 22)
+			break;
+	}
+	n = (size_t)(p - tok);
+	if (n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, tok, n);
+	num[n] = '\0';
+	return vc_parse_u64(num, 0, UINT64_MAX, ret) < 0 ? -EINVAL : 0;
 }

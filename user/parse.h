@@ -55,4 +55,24 @@ const char *vc_down_reason_name(uint32_t reason);
 /* Reverse of vc_peer_state_name(), also accepting numbers; -EINVAL. */
 int vc_parse_peer_state(const char *s, uint8_t *ret);
 
+/* "none", "log", "kill", "panic", "reboot"; "?" if unknown. */
+const char *vc_fence_action_name(uint32_t action);
+/* "agent", "quorum", "declared", "stopped", "netns-exit"; "none" for 0. */
+const char *vc_fence_reason_name(uint32_t reason);
+/* "none" for 0 (NONE), "blake2s". */
+const char *vc_auth_name(uint32_t auth);
+/* log, kill, panic or reboot (case-insensitive); -EINVAL otherwise. */
+int vc_parse_fence_action(const char *s, uint32_t *ret);
+
+/* yes/no, on/off, true/false, 1/0 (case-insensitive); -EINVAL otherwise. */
+int vc_parse_bool(const char *s, bool *ret);
+
+/*
+ * Field 22 (starttime, clock ticks after boot) of a /proc/PID/stat line.
+ * The command name (field 2) is in parentheses and may itself hold
+ * spaces and parentheses, so fields are counted after the LAST ')'.
+ * -EINVAL if the text does not look like a stat line.
+ */
+int vc_parse_stat_start_time(const char *text, size_t len, uint64_t *ret);
+
 #endif /* VC_PARSE_H */

@@ -18,5 +18,10 @@
 void vc_show_node(FILE *f, struct nl_msg *msg, bool json, uint64_t now_ns);
 /* One PEER_GET reply; with @j an object into that writer, else text. */
 void vc_show_peer(FILE *f, struct vc_json *j, struct nl_msg *msg, uint64_t now_ns);
+/* The fencing part of a NODE_GET reply, with the registered @pids. */
+void vc_show_fence(FILE *f, struct nl_msg *msg, bool json, uint64_t now_ns,
+		   const uint32_t *pids, size_t n_pids);
+/* Key ids (and which is primary) of a NODE_GET reply; never values. */
+void vc_show_keys(FILE *f, struct nl_msg *msg, bool json);
 
 #endif /* VC_SHOW_H */

@@ -419,13 +419,17 @@ static const struct cmd commands[] = {
 	{ "node set", cmd_node_set,
 	  "[cluster-id N] [node-id N] [votes N] [port N] [incarnation N]\n"
 	  "        [interval-ms N] [misses N] [payload HEX | --payload-string S]\n"
+	  "        [expected-votes N] [fence-margin-ms N] [insecure 0|1]\n"
 	  "        [link ID ADDR]...",
 	  "change node settings",
 	  "cluster-id, node-id (1..4294967295), votes, port (1..65535), incarnation\n"
 	  "and links only while the node is stopped; interval-ms (1..60000),\n"
 	  "misses (2..1000) and payload (at most 64 bytes) at any time.\n"
 	  "Links: ID 0..7, ADDR an IPv4 or IPv6 address; the links given replace\n"
-	  "all local links.\n" },
+	  "all local links.\n"
+	  "expected-votes: odd, or 0 for no quorum (the kernel refuses an even\n"
+	  "number); fence-margin-ms (0..60000, default 100) is added to every\n"
+	  "peer's fenced-by deadline; insecure 1 allows starting without a key.\n" },
 	{ "start", cmd_start, "[incarnation N]", "start heartbeating",
 	  "Needs cluster-id, node-id and at least one link.  Without an\n"
 	  "incarnation the kernel uses max(previous + 1, wall-clock seconds).\n" },
@@ -441,14 +445,58 @@ static const struct cmd commands[] = {
 	{ "peer show", cmd_peer_show, "NODEID [--json]", "show one peer", "" },
 	{ "monitor", cmd_monitor, "[--json] [--count N] [--timeout SEC] [--ready FILE]",
 	  "print membership events as they happen",
-	  "One line per event.  time_ns is the kernel's CLOCK_BOOTTIME at the\n"
+	  "One line per event: membership, quorum (votes seen/expected, quorate-\n"
+	  "until deadline) and fencing (armed, disarmed, pretimeout, fired,\n"
+	  "escalated, with the reason).  time_ns is the kernel's CLOCK_BOOTTIME at the\n"
 	  "decision, rx_ns ours when the event was read.  --count exits after N\n"
 	  "events, --timeout after SEC seconds (exit 5 if --count was not reached),\n"
 	  "--ready creates FILE once subscribed.\n" },
-	{ "load", cmd_load, "FILE [--start] [--check]", "configure the node and its peers from a file",
-	  "Applies [node] with one node set, deletes peers not in FILE, adds or\n"
-	  "changes the others, then starts the node with --start.  --check only\n"
-	  "parses FILE.  See vclusterctl(8) for the format.\n" },
+	{ "load", cmd_load, "FILE [--start] [--arm] [--check]",
+	  "configure the node and its peers from a file",
+	  "Applies [node] with one node set, sets key-file as key-id (default 1)\n"
+	  "primary, deletes peers not in FILE, adds or changes the others, starts\n"
+	  "the node with --start, then arms the watchdog from [fence] with --arm.\n"
+	  "--check only parses FILE (and reads the key file).  See vclusterctl(8)\n"
+	  "for the format.\n" },
+	{ "fence arm", cmd_fence_arm,
+	  "ACTION [agent-timeout-ms N] [quorum-timeout-ms N] [kill-bound-ms N]\n"
+	  "        [pretimeout-ms N] [nowayout]",
+	  "arm the fencing watchdog (or change its settings)",
+	  "ACTION: log (event and counter only), kill (SIGKILL the registered\n"
+	  "processes, reboot if one is still there after kill-bound-ms), panic or\n"
+	  "reboot.  agent-timeout-ms: fence when not petted for this long (0 off,\n"
+	  "10..600000); quorum-timeout-ms: fence when not quorate for this long\n"
+	  "(0 off, 10..600000, needs expected-votes); kill-bound-ms 10..60000\n"
+	  "(default 1000); pretimeout-ms: warn this long before the agent timeout\n"
+	  "(default half of it).  nowayout: disarm is refused from now on.\n"
+	  "The node must be running.  Arming counts as the first pet.\n" },
+	{ "fence pet", cmd_fence_pet, "[--every MS [--for SEC]]", "pet the fencing watchdog",
+	  "Pets once, or with --every every MS milliseconds (on a fixed schedule)\n"
+	  "until killed or until --for SEC seconds have passed.  Stops at the\n"
+	  "first refused pet (not armed, or fenced) with the kernel's message\n"
+	  "and exit 1.\n" },
+	{ "fence disarm", cmd_fence_disarm, "", "disarm the fencing watchdog",
+	  "Refused when armed with nowayout.  Heartbeats continue, advertising\n"
+	  "the node as unarmed (weak fencing).\n" },
+	{ "fence show", cmd_fence_show, "[--json]", "show the fencing watchdog",
+	  "Armed or not, action, timeouts, last pet, whether (and why, and\n"
+	  "when) it fenced, how often it fired, and the registered processes.\n" },
+	{ "proc add", cmd_proc_add, "PID...", "register processes for the kill action",
+	  "Sends each PID with its start time (/proc/PID/stat field 22) and holds\n"
+	  "a pidfd meanwhile: a process that exits during the request is removed\n"
+	  "again and reported, so a reused PID is never registered.\n" },
+	{ "proc del", cmd_proc_del, "PID", "unregister a process", "" },
+	{ "proc list", cmd_proc_list, "[--json]", "list the registered processes",
+	  "PIDs in this namespace, with their command names.\n" },
+	{ "key set", cmd_key_set, "ID FILE [primary]", "set a heartbeat MAC key",
+	  "ID 1..255.  FILE holds exactly 64 hex digits (32 bytes) and an optional\n"
+	  "newline, e.g. made with\n"
+	  "  head -c32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > FILE\n"
+	  "At most two keys; the first becomes primary (the one heartbeats are\n"
+	  "signed with); 'primary' makes this one primary.  Both are accepted.\n" },
+	{ "key del", cmd_key_del, "ID", "delete a key",
+	  "Refused for the primary key while running.\n" },
+	{ "key list", cmd_key_list, "[--json]", "list key ids (never their values)", "" },
 	{ "help", cmd_help, "[COMMAND]", "show help", "" },
 	{ "version", cmd_version, "", "show the version", "" },
 };
@@ -461,7 +509,7 @@ static void print_usage(FILE *f)
 
 	fprintf(f, "usage: " PROG " [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'" PROG " COMMAND --help' shows the arguments of COMMAND.\n");
 }
 
@@ -470,6 +518,22 @@ static void print_cmd_help(const struct cmd *c)
 	printf("usage: " PROG " %s %s\n\n%s.\n", c->name, c->args, c->summary);
 	if (c->help[0])
 		printf("\n%s", c->help);
+}
+
+static const char *const groups[][2] = {
+	{ "node", "node show" }, { "peer", "peer list" }, { "fence", "fence show" },
+	{ "proc", "proc list" }, { "key", "key list" },
+};
+
+/* "peer" -> "peer list"; @word itself when it is no group. */
+static const char *group_default(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (strcmp(word, groups[i][0]) == 0)
+			return groups[i][1];
+	return word;
 }
 
 /* Match "peer add" (two words) or "start" (one); *used = words consumed. */
@@ -485,9 +549,8 @@ static const struct cmd *find_cmd(int argc, char **argv, int *used)
 				return *used = 2, &commands[i];
 	}
 	if (argc >= 1) {
-		/* "node" and "peer" alone mean show/list */
-		const char *one = strcmp(argv[0], "node") == 0 ? "node show" :
-				  strcmp(argv[0], "peer") == 0 ? "peer list" : argv[0];
+		/* a group word alone means its show/list */
+		const char *one = group_default(argv[0]);
 
 		if (argc >= 2 && one != argv[0])
 			return NULL;	/* "peer bogus" */
@@ -535,7 +598,7 @@ int main(int argc, char **argv)
 	}
 	c = find_cmd(argc, argv, &used);
 	if (!c) {
-		bool group = argc > 1 && (!strcmp(argv[0], "node") || !strcmp(argv[0], "peer"));
+		bool group = argc > 1 && group_default(argv[0]) != argv[0];
 
 		fprintf(stderr, PROG ": unknown command '%s%s%s'\n", argv[0],
 			group ? " " : "", group ? argv[1] : "");

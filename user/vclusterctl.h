@@ -45,5 +45,22 @@ uint64_t boottime_ns(void);
 
 int cmd_monitor(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_load(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_fence_arm(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_fence_pet(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_fence_disarm(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_fence_show(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_proc_add(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_proc_del(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_proc_list(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_key_set(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_key_del(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_key_list(struct cmd_ctx *ctx, int argc, char **argv);
+
+/*
+ * KEY_SET key @id from key file @path; errors are printed with @where
+ * ("" or "FILE:LINE") in front.  Returns a VC_EXIT_* code.
+ */
+int key_set_from_file(const struct cmd_ctx *ctx, struct vc_nl *nl, uint32_t id,
+		      const char *path, bool primary, const char *where);
 
 #endif /* VCLUSTERCTL_H */

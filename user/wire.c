@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "blake2s.h"
 #include "wire.h"
 
 /* The offsets in wire.h and the sizes must agree with the uapi header. */
@@ -29,7 +30,10 @@ static_assert(offsetof(struct vc_wire_hdr, dead_ms) == VC_WIRE_OFF_DEAD_MS, "off
 static_assert(offsetof(struct vc_wire_hdr, quorum_timeout_ms) == VC_WIRE_OFF_QUORUM_TIMEOUT_MS, "off");
 static_assert(offsetof(struct vc_wire_hdr, kill_bound_ms) == VC_WIRE_OFF_KILL_BOUND_MS, "off");
 static_assert(offsetof(struct vc_wire_hdr, fence_action) == VC_WIRE_OFF_FENCE_ACTION, "off");
+static_assert(offsetof(struct vc_wire_hdr, key_id) == VC_WIRE_OFF_KEY_ID, "off");
 static_assert(offsetof(struct vc_wire_member, incarnation) == 8, "off");
+static_assert(VC_WIRE_MAC_LEN == VC_BLAKE2S_OUT_LEN, "tag size");
+static_assert(VC_KEY_LEN == VC_BLAKE2S_KEY_LEN, "key size");
 
 void vc_wire_put_be16(uint8_t *p, uint16_t v)
 {
@@ -87,14 +91,16 @@ int vc_wire_encoded_len(const struct vc_wire_msg *msg, size_t *ret_len)
 	return 0;
 }
 
-static void encode_hdr(const struct vc_wire_msg *msg, uint8_t *p)
+/* Header bytes; @auth and @key_id go in place of msg->auth and msg->key_id. */
+static void encode_hdr(const struct vc_wire_msg *msg, uint8_t auth, uint8_t key_id,
+		       uint8_t *p)
 {
 	memset(p, 0, VC_WIRE_HDR_LEN);
 	vc_wire_put_be32(p + VC_WIRE_OFF_MAGIC, VC_WIRE_MAGIC);
 	p[VC_WIRE_OFF_VERSION] = msg->version;
 	p[VC_WIRE_OFF_TYPE] = msg->type;
 	p[VC_WIRE_OFF_LINK_ID] = msg->link_id;
-	p[VC_WIRE_OFF_AUTH] = msg->auth;
+	p[VC_WIRE_OFF_AUTH] = auth;
 	vc_wire_put_be16(p + VC_WIRE_OFF_HDR_LEN, VC_WIRE_HDR_LEN);
 	vc_wire_put_be16(p + VC_WIRE_OFF_N_MEMBERS, msg->n_members);
 	vc_wire_put_be16(p + VC_WIRE_OFF_PAYLOAD_LEN, msg->payload_len);
@@ -112,6 +118,7 @@ static void encode_hdr(const struct vc_wire_msg *msg, uint8_t *p)
 	vc_wire_put_be32(p + VC_WIRE_OFF_QUORUM_TIMEOUT_MS, msg->quorum_timeout_ms);
 	vc_wire_put_be32(p + VC_WIRE_OFF_KILL_BOUND_MS, msg->kill_bound_ms);
 	p[VC_WIRE_OFF_FENCE_ACTION] = msg->fence_action;
+	p[VC_WIRE_OFF_KEY_ID] = key_id;
 }
 
 static void encode_member(const struct vc_wire_member_info *m, uint8_t *p)
@@ -122,27 +129,40 @@ static void encode_member(const struct vc_wire_member_info *m, uint8_t *p)
 	vc_wire_put_be64(p + 8, m->incarnation);
 }
 
+/* Everything but the MAC trailer; returns the offset of the trailer. */
+static int encode_body(const struct vc_wire_msg *msg, uint8_t auth, uint8_t key_id,
+		       uint8_t *p, size_t buf_size, size_t *ret_len, size_t *ret_mac_off)
+{
+	size_t len, i, off;
+
+	if (msg->n_members > VC_MAX_PEERS || msg->payload_len > VC_MAX_PAYLOAD)
+		return -EINVAL;
+	off = VC_WIRE_HDR_LEN + (size_t)msg->n_members * VC_WIRE_MEMBER_LEN +
+	      msg->payload_len;
+	len = off + vc_wire_mac_len(auth);
+	if (buf_size < len)
+		return -ENOBUFS;
+
+	encode_hdr(msg, auth, key_id, p);
+	for (i = 0; i < msg->n_members; i++)
+		encode_member(&msg->members[i], p + VC_WIRE_HDR_LEN + i * VC_WIRE_MEMBER_LEN);
+	memcpy(p + off - msg->payload_len, msg->payload, msg->payload_len);
+	*ret_len = len;
+	*ret_mac_off = off;
+	return 0;
+}
+
 int vc_wire_encode(const struct vc_wire_msg *msg, void *buf, size_t buf_size,
 		   size_t *ret_len)
 {
 	uint8_t *p = buf;
-	size_t len, i;
+	size_t len, off;
 	int r;
 
-	r = vc_wire_encoded_len(msg, &len);
+	r = encode_body(msg, msg->auth, msg->key_id, p, buf_size, &len, &off);
 	if (r < 0)
 		return r;
-	if (buf_size < len)
-		return -ENOBUFS;
-
-	encode_hdr(msg, p);
-	p += VC_WIRE_HDR_LEN;
-	for (i = 0; i < msg->n_members; i++, p += VC_WIRE_MEMBER_LEN)
-		encode_member(&msg->members[i], p);
-	memcpy(p, msg->payload, msg->payload_len);
-	p += msg->payload_len;
-	memcpy(p, msg->mac, vc_wire_mac_len(msg->auth));
-
+	memcpy(p + off, msg->mac, vc_wire_mac_len(msg->auth));
 	*ret_len = len;
 	return 0;
 }
@@ -178,6 +198,7 @@ static void decode_hdr(const uint8_t *p, struct vc_wire_msg *msg)
 	msg->quorum_timeout_ms = vc_wire_get_be32(p + VC_WIRE_OFF_QUORUM_TIMEOUT_MS);
 	msg->kill_bound_ms = vc_wire_get_be32(p + VC_WIRE_OFF_KILL_BOUND_MS);
 	msg->fence_action = p[VC_WIRE_OFF_FENCE_ACTION];
+	msg->key_id = p[VC_WIRE_OFF_KEY_ID];
 }
 
 /* The structural checks, in order; only reads the fixed v1 header. */
@@ -264,6 +285,58 @@ int vc_wire_classify(const struct vc_wire_msg *msg,
 	return fail(VC_WIRE_R_OK, ret_reason, 0);
 }
 
+void vc_wire_mac(const void *buf, size_t len, const uint8_t key[VC_KEY_LEN],
+		 uint8_t tag[VC_WIRE_MAC_LEN])
+{
+	vc_blake2s(tag, buf, len, key, VC_KEY_LEN);
+}
+
+int vc_wire_encode_signed(const struct vc_wire_msg *msg, const struct vc_wire_key *key,
+			  void *buf, size_t buf_size, size_t *ret_len)
+{
+	uint8_t *p = buf;
+	size_t len, off;
+	int r;
+
+	r = encode_body(msg, VC_WIRE_AUTH_BLAKE2S, key->id, p, buf_size, &len, &off);
+	if (r < 0)
+		return r;
+	vc_wire_mac(p, off, key->key, p + off);
+	*ret_len = len;
+	return 0;
+}
+
+int vc_wire_verify(const void *buf, size_t len, const struct vc_wire_key *keys,
+		   size_t n_keys, enum vc_wire_reason *ret_reason)
+{
+	const uint8_t *p = buf;
+	uint8_t tag[VC_WIRE_MAC_LEN];
+	const struct vc_wire_key *k = NULL;
+	size_t i;
+	int neq;
+
+	if (len < VC_WIRE_HDR_LEN)
+		return fail(VC_WIRE_R_SHORT, ret_reason, -EBADMSG);
+	if (p[VC_WIRE_OFF_AUTH] == VC_WIRE_AUTH_NONE)
+		return n_keys ? fail(VC_WIRE_R_NO_MAC, ret_reason, -EBADMSG) :
+				fail(VC_WIRE_R_OK, ret_reason, 0);
+	if (p[VC_WIRE_OFF_AUTH] != VC_WIRE_AUTH_BLAKE2S)
+		return fail(VC_WIRE_R_AUTH, ret_reason, -EBADMSG);
+	if (len < VC_WIRE_HDR_LEN + VC_WIRE_MAC_LEN)
+		return fail(VC_WIRE_R_LENGTH, ret_reason, -EBADMSG);
+	for (i = 0; i < n_keys; i++)
+		if (keys[i].id != 0 && keys[i].id == p[VC_WIRE_OFF_KEY_ID])
+			k = &keys[i];
+	if (!k)
+		return fail(VC_WIRE_R_UNKNOWN_KEY, ret_reason, -EBADMSG);
+	vc_wire_mac(p, len - VC_WIRE_MAC_LEN, k->key, tag);
+	neq = vc_memneq(tag, p + len - VC_WIRE_MAC_LEN, VC_WIRE_MAC_LEN);
+	vc_memzero_explicit(tag, sizeof(tag));
+	if (neq)
+		return fail(VC_WIRE_R_BAD_MAC, ret_reason, -EBADMSG);
+	return fail(VC_WIRE_R_OK, ret_reason, 0);
+}
+
 int vc_wire_parse(const void *buf, size_t len,
 		  const struct vc_wire_receiver *rx, struct vc_wire_msg *msg,
 		  enum vc_wire_reason *ret_reason)
@@ -271,6 +344,11 @@ int vc_wire_parse(const void *buf, size_t len,
 	int r;
 
 	r = vc_wire_decode(buf, len, msg, ret_reason);
+	if (r < 0)
+		return r;
+	if (msg->cluster_id != rx->cluster_id)
+		return fail(VC_WIRE_R_FOREIGN, ret_reason, -EXDEV);
+	r = vc_wire_verify(buf, len, rx->keys, rx->n_keys, ret_reason);
 	if (r < 0)
 		return r;
 	return vc_wire_classify(msg, rx, ret_reason);
@@ -295,6 +373,9 @@ static const struct {
 	[VC_WIRE_R_UNKNOWN_NODE] = { "unknown-node", "sender node id not configured", "unknown" },
 	[VC_WIRE_R_DEST] = { "dest", "addressed to another node id", "malformed" },
 	[VC_WIRE_R_LINK] = { "link", "link id differs from the arrival link", "malformed" },
+	[VC_WIRE_R_BAD_MAC] = { "bad-mac", "MAC does not match", "bad_mac" },
+	[VC_WIRE_R_UNKNOWN_KEY] = { "unknown-key", "MAC made with a key id the receiver does not have", "bad_mac" },
+	[VC_WIRE_R_NO_MAC] = { "no-mac", "no MAC while the receiver has a key", "bad_mac" },
 };
 
 const char *vc_wire_reason_name(enum vc_wire_reason reason)

@@ -5,8 +5,10 @@
  * The wire format is defined in include/uapi/linux/vcluster.h.  This
  * library holds no state: vc_wire_decode() checks the structure of one
  * datagram, vc_wire_classify() the checks that need the receiver's
- * configuration (cluster id, own node id, configured peers).  Sequence and
- * incarnation checks belong to the membership state machine, not here.
+ * configuration (cluster id, own node id, configured peers),
+ * vc_wire_verify() the MAC (keyed BLAKE2s-256, RFC 7693) against up to two
+ * keys.  vc_wire_parse() runs them all in the kernel's order.  Sequence
+ * and incarnation checks belong to the membership state machine, not here.
  *
  * Every function returns 0 or a negative errno; the decode functions also
  * report which check failed as an enum vc_wire_reason.  Nothing logs.
@@ -42,6 +44,9 @@ enum vc_wire_reason {
 	VC_WIRE_R_UNKNOWN_NODE,		/* sender node id not configured */
 	VC_WIRE_R_DEST,			/* addressed to another node id */
 	VC_WIRE_R_LINK,			/* link_id is not the link it came in on */
+	VC_WIRE_R_BAD_MAC,		/* tag does not match (key id known) */
+	VC_WIRE_R_UNKNOWN_KEY,		/* authenticated with a key id we lack */
+	VC_WIRE_R_NO_MAC,		/* auth NONE while the receiver has keys */
 
 	__VC_WIRE_R_MAX
 };
@@ -74,6 +79,7 @@ struct vc_wire_msg {
 	uint32_t quorum_timeout_ms;
 	uint32_t kill_bound_ms;
 	uint8_t fence_action;
+	uint8_t key_id;			/* encode: as given; see vc_wire_encode_signed() */
 	uint16_t n_members;
 	struct vc_wire_member_info members[VC_MAX_PEERS];
 	uint16_t payload_len;
@@ -81,7 +87,13 @@ struct vc_wire_msg {
 	uint8_t mac[VC_WIRE_MAC_LEN];	/* only when auth != NONE */
 };
 
-/* What the receiver knows, for vc_wire_classify(). */
+/* A MAC key: id 1..255 as in hdr.key_id, 32 bytes (VC_KEY_LEN). */
+struct vc_wire_key {
+	uint8_t id;
+	uint8_t key[VC_KEY_LEN];
+};
+
+/* What the receiver knows, for vc_wire_classify() and vc_wire_parse(). */
 struct vc_wire_receiver {
 	uint32_t cluster_id;
 	uint32_t node_id;
@@ -89,6 +101,8 @@ struct vc_wire_receiver {
 	size_t n_peers;
 	bool match_link;		/* check link_id against @link_id */
 	uint8_t link_id;		/* the link the datagram arrived on */
+	const struct vc_wire_key *keys;	/* accepted keys (0..2); none: no MAC */
+	size_t n_keys;
 };
 
 /* Fill @msg with a valid v1 heartbeat skeleton (magic, version, type). */
@@ -125,7 +139,35 @@ int vc_wire_classify(const struct vc_wire_msg *msg,
 		     const struct vc_wire_receiver *rx,
 		     enum vc_wire_reason *ret_reason);
 
-/* vc_wire_decode() then vc_wire_classify(). */
+/*
+ * Encode @msg signed with @key: hdr.auth = VC_WIRE_AUTH_BLAKE2S and
+ * hdr.key_id = key->id are set before the MAC is computed over every byte
+ * up to the end of the payload; the 32-byte tag follows the payload.
+ * msg->auth, msg->key_id and msg->mac are ignored.  Errors as
+ * vc_wire_encode().
+ */
+int vc_wire_encode_signed(const struct vc_wire_msg *msg, const struct vc_wire_key *key,
+			  void *buf, size_t buf_size, size_t *ret_len);
+
+/* The tag of the first @len bytes of @buf under @key (32 bytes). */
+void vc_wire_mac(const void *buf, size_t len, const uint8_t key[VC_KEY_LEN],
+		 uint8_t tag[VC_WIRE_MAC_LEN]);
+
+/*
+ * Authenticate a datagram that passed vc_wire_decode().  With @n_keys 0
+ * and auth NONE it passes.  auth NONE with keys -> -EBADMSG (NO_MAC);
+ * a key id not among @keys (with or without keys) -> -EBADMSG
+ * (UNKNOWN_KEY); a tag that differs (constant-time compare) -> -EBADMSG
+ * (BAD_MAC).  The kernel counts all three as rx_bad_mac.
+ */
+int vc_wire_verify(const void *buf, size_t len, const struct vc_wire_key *keys,
+		   size_t n_keys, enum vc_wire_reason *ret_reason);
+
+/*
+ * vc_wire_decode(), the cluster id check, vc_wire_verify() with rx->keys
+ * (before anything else in the datagram is trusted), then the rest of
+ * vc_wire_classify(): the kernel's order.
+ */
 int vc_wire_parse(const void *buf, size_t len,
 		  const struct vc_wire_receiver *rx, struct vc_wire_msg *msg,
 		  enum vc_wire_reason *ret_reason);
@@ -136,7 +178,7 @@ const char *vc_wire_reason_name(enum vc_wire_reason reason);
 /* One-line description of a reason for people. */
 const char *vc_wire_reason_text(enum vc_wire_reason reason);
 
-/* Counter the kernel bumps for a reason: "malformed", "foreign", "unknown". */
+/* Counter the kernel bumps: "malformed", "foreign", "unknown", "bad_mac". */
 const char *vc_wire_reason_counter(enum vc_wire_reason reason);
 
 /* Bytes of MAC trailer for an auth method (0 for VC_WIRE_AUTH_NONE). */
@@ -165,6 +207,7 @@ size_t vc_wire_mac_len(uint8_t auth);
 #define VC_WIRE_OFF_QUORUM_TIMEOUT_MS	72u
 #define VC_WIRE_OFF_KILL_BOUND_MS	76u
 #define VC_WIRE_OFF_FENCE_ACTION	80u
+#define VC_WIRE_OFF_KEY_ID		81u
 
 void vc_wire_put_be16(uint8_t *p, uint16_t v);
 void vc_wire_put_be32(uint8_t *p, uint32_t v);

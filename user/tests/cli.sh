@@ -32,13 +32,14 @@ expect_err() {
 	if [ "$(cat "$TMP/err")" = "$1" ]; then ok "$2"; else echo "# wanted: $1" >>"$TMP/err"; not_ok "$2"; fi
 }
 
-echo "1..30"
+echo "1..54"
 
 expect 0 "--version" "$CTL" --version
 expect 2 "no arguments is a usage error" "$CTL"
 expect 0 "--help" "$CTL" --help
 for c in "node show" "node set" start stop "peer add" "peer set" "peer del" \
-	 "peer list" "peer show" monitor load; do
+	 "peer list" "peer show" monitor load "fence arm" "fence pet" "fence disarm" \
+	 "fence show" "proc add" "proc del" "proc list" "key set" "key del" "key list"; do
 	# shellcheck disable=SC2086
 	"$CTL" $c --help >"$TMP/out" 2>"$TMP/err"
 	if [ $? -eq 0 ] && grep -q "^usage: vclusterctl $c " "$TMP/out"; then
@@ -82,6 +83,26 @@ expect_err "vclusterctl: load: $TMP/bad.conf:6: unknown key 'lnk1' in [peer 2] (
 	"load names file, line, key and what is valid"
 expect 2 "load of a missing file" "$CTL" load "$TMP/missing.conf"
 
+# issue 3: keys, [fence], fence/proc/key argument errors (no module needed)
+head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/good.key"
+printf 'abc\n' >"$TMP/short.key"
+printf '[node]\nexpected-votes = 3\nkey-file = good.key\ninsecure = no\n[fence]\naction = log\nquorum-timeout-ms = 200\n' >"$TMP/keyed.conf"
+expect 0 "load --check reads a relative key-file" "$CTL" load "$TMP/keyed.conf" --check
+printf '[node]\nnode-id = 1\nkey-file = short.key\n' >"$TMP/shortkey.conf"
+expect 2 "load --check of a bad key file" "$CTL" load "$TMP/shortkey.conf" --check
+expect_err "vclusterctl: load: $TMP/shortkey.conf:3: key 'key-file' in [node]: $TMP/short.key: has 3 hex digits, not 64 (valid: 64 hex digits and an optional newline, e.g. from 'head -c32 /dev/urandom | od -An -tx1 | tr -d \" \\n\"')" \
+	"key file errors name the config line, the key file and the format"
+expect 2 "load --arm without [fence]" "$CTL" load "$TMP/good.conf" --arm
+expect 2 "key set with a bad key file" "$CTL" key set 1 "$TMP/short.key"
+expect 2 "key set with a bad id" "$CTL" key set 256 "$TMP/good.key"
+expect_err "vclusterctl: key set: '256' is not a key id (valid: 1..255) (see 'vclusterctl key set --help')" \
+	"key set names the valid ids"
+expect 2 "fence arm with a bad action" "$CTL" fence arm explode
+expect_err "vclusterctl: fence arm: 'explode' is not a fence action (valid: log, kill, panic, reboot) (see 'vclusterctl fence arm --help')" \
+	"fence arm names the valid actions"
+expect 2 "fence pet --for without --every" "$CTL" fence pet --for 1
+expect 2 "proc add with a bad pid" "$CTL" proc add 0
+
 # vcl-inject: every kind is crafted and self-checked by the decoder
 IDS="--cluster-id 7 --node-id 2 --dest-node-id 1"
 all=1
@@ -91,6 +112,31 @@ for k in valid truncated bad-magic bad-version bad-hdr-len bad-type bad-auth \
 	"$INJ" $IDS --print "$k" >"$TMP/out" 2>"$TMP/err" || { all=0; echo "# $k failed"; }
 done
 [ $all -eq 1 ] && ok "vcl-inject crafts every kind" || not_ok "vcl-inject crafts every kind"
+all=1
+for k in valid truncated bad-magic bad-version bad-hdr-len bad-type bad-auth \
+	 bad-length too-many-members oversize-payload foreign unknown-node bad-dest bad-link replay \
+	 bad-mac wrong-key unknown-key no-mac; do
+	# shellcheck disable=SC2086
+	"$INJ" $IDS --key-file "$TMP/good.key" --key-id 3 --print "$k" >"$TMP/out" 2>"$TMP/err" || { all=0; echo "# $k failed"; }
+done
+[ $all -eq 1 ] && ok "vcl-inject crafts every kind signed" || not_ok "vcl-inject crafts every kind signed"
+# shellcheck disable=SC2086
+expect 2 "vcl-inject bad-mac needs a key" "$INJ" $IDS --print bad-mac
+if [ -x /usr/bin/python3 ]; then
+	# shellcheck disable=SC2086
+	"$INJ" $IDS --key-file "$TMP/good.key" --key-id 3 --member 1:up:5 --print valid >"$TMP/out" 2>"$TMP/err"
+	/usr/bin/python3 - "$TMP/out" "$TMP/good.key" <<'PYEOF' >>"$TMP/err" 2>&1
+import hashlib, sys
+d = bytes.fromhex(open(sys.argv[1]).read().strip())
+k = bytes.fromhex(open(sys.argv[2]).read().strip())
+ok = len(d) == 88 + 16 + 32 and d[7] == 1 and d[81] == 3 and \
+     hashlib.blake2s(d[:-32], key=k).digest() == d[-32:]
+sys.exit(0 if ok else 1)
+PYEOF
+	[ $? -eq 0 ] && ok "signed datagram verifies with Python's hashlib.blake2s" || not_ok "signed datagram verifies with Python's hashlib.blake2s"
+else
+	skip "signed datagram verifies with Python's hashlib.blake2s" "no /usr/bin/python3"
+fi
 # shellcheck disable=SC2086
 len=$("$INJ" $IDS --member 1:up:5 --payload 0102 --print valid | tr -d '\n' | wc -c)
 [ "$len" -eq $(( (88 + 16 + 2) * 2 )) ] && ok "valid datagram has 88 + 16 + 2 bytes" || not_ok "valid datagram has 88 + 16 + 2 bytes ($len hex digits)"
@@ -123,6 +169,6 @@ else
 	skip "replay repeats the first datagram" "no /usr/bin/python3"
 fi
 
-[ "$n" -eq 30 ] || { echo "# ran $n checks, planned 30"; failed=$((failed + 1)); }
+[ "$n" -eq 54 ] || { echo "# ran $n checks, planned 54"; failed=$((failed + 1)); }
 [ $failed -eq 0 ] || { echo "# $failed failed"; exit 1; }
 exit 0

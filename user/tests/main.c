@@ -4,7 +4,9 @@
 
 #include "tap.h"
 
-static const struct vc_test *const suites[] = { wire_tests, config_tests, args_tests, netlink_tests };
+static const struct vc_test *const suites[] = {
+	blake2s_tests, wire_tests, config_tests, args_tests, netlink_tests, fence_tests,
+};
 
 int main(void)
 {

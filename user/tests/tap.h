@@ -47,5 +47,7 @@ extern const struct vc_test wire_tests[];
 extern const struct vc_test config_tests[];
 extern const struct vc_test args_tests[];
 extern const struct vc_test netlink_tests[];
+extern const struct vc_test blake2s_tests[];
+extern const struct vc_test fence_tests[];
 
 #endif /* VC_TAP_H */

@@ -56,7 +56,7 @@ TEST(args_node_set_errors)
 	struct vc_node_cfg c;
 
 	CHECK_EQ(vc_args_node_set(0, ARGV(NULL), &c, err, sizeof(err)), -EINVAL);
-	CHECK_STR(err, "nothing to set (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)");
+	CHECK_STR(err, "nothing to set (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, expected-votes, fence-margin-ms, insecure, link)");
 	CHECK_EQ(NODE_SET(&c, "misses", "1"), -EINVAL);
 	CHECK_STR(err, "misses: '1' is out of range (valid: 2..1000)");
 	CHECK_EQ(NODE_SET(&c, "misses"), -EINVAL);
@@ -66,7 +66,11 @@ TEST(args_node_set_errors)
 	CHECK_EQ(NODE_SET(&c, "payload", "aa", "--payload-string", "x"), -EINVAL);
 	CHECK_STR(err, "'--payload-string' given twice");
 	CHECK_EQ(NODE_SET(&c, "mises", "3"), -EINVAL);
-	CHECK_STR(err, "unknown argument 'mises' (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, --payload-string, link)");
+	CHECK_STR(err, "unknown argument 'mises' (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, --payload-string, expected-votes, fence-margin-ms, insecure, link)");
+	CHECK_EQ(NODE_SET(&c, "insecure", "2"), -EINVAL);
+	CHECK_STR(err, "insecure: '2' is not yes or no (valid: yes, no, 1, 0)");
+	CHECK_EQ(NODE_SET(&c, "fence-margin-ms", "-1"), -EINVAL);
+	CHECK_STR(err, "fence-margin-ms: '-1' is not a number (valid: 0..60000)");
 	CHECK_EQ(NODE_SET(&c, "link", "0"), -EINVAL);
 	CHECK_STR(err, "'link' needs an ID and an ADDRESS");
 	CHECK_EQ(NODE_SET(&c, "link", "8", "198.18.0.1"), -EINVAL);
@@ -75,6 +79,74 @@ TEST(args_node_set_errors)
 	CHECK_STR(err, "link 0: '198.18.0.1:1' is not an address (valid: A.B.C.D or an IPv6 address, without a port)");
 	CHECK_EQ(NODE_SET(&c, "link", "0", "198.18.0.1", "link", "0", "fd00::1"), -EINVAL);
 	CHECK_STR(err, "link 0 given twice");
+	return true;
+}
+
+TEST(args_node_set_issue3)
+{
+	struct vc_node_cfg c;
+
+	CHECK_EQ(NODE_SET(&c, "expected-votes", "3", "fence-margin-ms", "250", "insecure", "1"), 0);
+	CHECK_EQ(c.set, VC_NODE_F_EXPECTED_VOTES | VC_NODE_F_FENCE_MARGIN_MS | VC_NODE_F_INSECURE);
+	CHECK_EQ(c.expected_votes, 3);
+	CHECK_EQ(c.fence_margin_ms, 250);
+	CHECK(c.insecure);
+	/* parity is the kernel's to refuse, with its explanation */
+	CHECK_EQ(NODE_SET(&c, "expected-votes", "4"), 0);
+	CHECK_EQ(NODE_SET(&c, "insecure", "0"), 0);
+	CHECK(!c.insecure);
+	CHECK_EQ(c.set, VC_NODE_F_INSECURE);
+	return true;
+}
+
+#define ARM(cfg, ...) vc_args_fence_arm(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cfg, err, sizeof(err))
+
+TEST(args_fence_arm)
+{
+	struct vc_fence_cfg f;
+
+	CHECK_EQ(ARM(&f, "reboot", "agent-timeout-ms", "2000", "nowayout", "quorum-timeout-ms", "500",
+		     "kill-bound-ms", "10", "pretimeout-ms", "1999"), 0);
+	CHECK_EQ(f.action, VC_FENCE_ACTION_REBOOT);
+	CHECK_EQ(f.agent_timeout_ms, 2000);
+	CHECK_EQ(f.quorum_timeout_ms, 500);
+	CHECK_EQ(f.kill_bound_ms, 10);
+	CHECK_EQ(f.pretimeout_ms, 1999);
+	CHECK(f.nowayout);
+	CHECK_EQ(ARM(&f, "log"), 0);
+	CHECK_EQ(f.set, VC_FENCE_F_ACTION);
+	CHECK_EQ(f.action, VC_FENCE_ACTION_LOG);
+	CHECK_EQ(ARM(&f, "panic", "nowayout"), 0);
+	CHECK_EQ(f.set, VC_FENCE_F_ACTION | VC_FENCE_F_NOWAYOUT);
+	CHECK_EQ(ARM(&f, "kill", "agent-timeout-ms", "0"), 0);
+	CHECK_EQ(f.set, VC_FENCE_F_ACTION | VC_FENCE_F_AGENT_TIMEOUT);
+	return true;
+}
+
+TEST(args_fence_arm_errors)
+{
+	struct vc_fence_cfg f;
+
+	CHECK_EQ(vc_args_fence_arm(0, ARGV(NULL), &f, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "missing ACTION (valid: log, kill, panic, reboot)");
+	CHECK_EQ(ARM(&f, "agent-timeout-ms", "100"), -EINVAL);
+	CHECK_STR(err, "'agent-timeout-ms' is not a fence action (valid: log, kill, panic, reboot)");
+	CHECK_EQ(ARM(&f, "log", "agent-timeout-ms"), -EINVAL);
+	CHECK_STR(err, "'agent-timeout-ms' needs a value");
+	CHECK_EQ(ARM(&f, "log", "agent-timeout-ms", "9"), -EINVAL);
+	CHECK_STR(err, "agent-timeout-ms: '9' is out of range (valid: 0 for off, or 10..600000)");
+	CHECK_EQ(ARM(&f, "log", "kill-bound-ms", "60001"), -EINVAL);
+	CHECK_STR(err, "kill-bound-ms: '60001' is out of range (valid: 10..60000)");
+	CHECK_EQ(ARM(&f, "log", "action", "kill"), -EINVAL);
+	CHECK_STR(err, "unknown argument 'action' (valid: agent-timeout-ms N, quorum-timeout-ms N, kill-bound-ms N, pretimeout-ms N, nowayout)");
+	CHECK_EQ(ARM(&f, "log", "nowayout", "nowayout"), -EINVAL);
+	CHECK_STR(err, "'nowayout' given twice");
+	CHECK_EQ(ARM(&f, "log", "quorum-timeout-ms", "10", "quorum-timeout-ms", "20"), -EINVAL);
+	CHECK_STR(err, "'quorum-timeout-ms' given twice");
+	CHECK_EQ(ARM(&f, "log", "pretimeout-ms", "10"), -EINVAL);
+	CHECK_STR(err, "pretimeout-ms needs agent-timeout-ms (the warning comes before the agent timeout)");
+	CHECK_EQ(ARM(&f, "log", "agent-timeout-ms", "100", "pretimeout-ms", "150"), -EINVAL);
+	CHECK_STR(err, "pretimeout-ms 150 is not below agent-timeout-ms 100");
 	return true;
 }
 
@@ -210,6 +282,14 @@ TEST(names)
 	CHECK_STR(vc_peer_state_name(999), "?");
 	CHECK_STR(vc_event_type_name(VC_EVENT_PEER_DOWN), "peer-down");
 	CHECK_STR(vc_event_type_name(VC_EVENT_NODE_STOPPED), "node-stopped");
+	CHECK_STR(vc_event_type_name(VC_EVENT_QUORUM_LOST), "quorum-lost");
+	CHECK_STR(vc_event_type_name(VC_EVENT_FENCE_ESCALATED), "fence-escalated");
+	CHECK_STR(vc_event_type_name(__VC_EVENT_MAX), "?");
+	CHECK_STR(vc_fence_action_name(VC_FENCE_ACTION_NONE), "none");
+	CHECK_STR(vc_fence_action_name(VC_FENCE_ACTION_REBOOT), "reboot");
+	CHECK_STR(vc_fence_reason_name(VC_FENCE_REASON_NETNS_EXIT), "netns-exit");
+	CHECK_STR(vc_fence_reason_name(0), "none");
+	CHECK_STR(vc_auth_name(VC_WIRE_AUTH_BLAKE2S), "blake2s");
 	CHECK_STR(vc_down_reason_name(VC_DOWN_REASON_NEW_LIFE), "new-life");
 	CHECK_STR(vc_node_state_name(VC_NODE_STATE_RUNNING), "running");
 	CHECK_STR(vc_link_state_name(VC_LINK_STATE_DOWN), "down");
@@ -225,6 +305,9 @@ const struct vc_test args_tests[] = {
 	T(args_node_set_all),
 	T(args_node_set_payload_string),
 	T(args_node_set_errors),
+	T(args_node_set_issue3),
+	T(args_fence_arm),
+	T(args_fence_arm_errors),
 	T(args_peer),
 	T(args_peer_errors),
 	T(args_common_flags),

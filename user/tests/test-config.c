@@ -133,22 +133,22 @@ static const struct {
 	{ "port = 1\n",
 	  "t.conf:1: key 'port' before any section (valid: start with [node] or [peer N])" },
 	{ "[nodes]\n",
-	  "t.conf:1: unknown section '[nodes]' (valid: [node], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[nodes]' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
 	{ "[node\n",
-	  "t.conf:1: unknown section '[node' (valid: [node], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[node' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
 	{ "[peer 0]\n",
-	  "t.conf:1: unknown section '[peer 0]' (valid: [node], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[peer 0]' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
 	{ "[peer x]\n",
-	  "t.conf:1: unknown section '[peer x]' (valid: [node], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[peer x]' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
 	{ "[node]\n[node]\n", "t.conf:2: section [node] repeats line 1" },
 	{ "[peer 2]\nlink0 = 198.18.0.2\n[peer 2]\n", "t.conf:3: section [peer 2] repeats line 1" },
 	{ "[node]\nnode-id 1\n", "t.conf:2: expected 'key = value' or a [section], got 'node-id 1'" },
 	{ "[node]\nprot = 1\n",
-	  "t.conf:2: unknown key 'prot' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)" },
+	  "t.conf:2: unknown key 'prot' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, expected-votes, fence-margin-ms, insecure, key-file, key-id, link0..link7)" },
 	{ "[node]\nlink8 = 198.18.0.1\n",
-	  "t.conf:2: unknown key 'link8' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)" },
+	  "t.conf:2: unknown key 'link8' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, expected-votes, fence-margin-ms, insecure, key-file, key-id, link0..link7)" },
 	{ "[node]\nlink01 = 198.18.0.1\n",
-	  "t.conf:2: unknown key 'link01' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, link0..link7)" },
+	  "t.conf:2: unknown key 'link01' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, expected-votes, fence-margin-ms, insecure, key-file, key-id, link0..link7)" },
 	{ "[peer 2]\nport = 1\n", "t.conf:2: unknown key 'port' in [peer 2] (valid: votes, link0..link7)" },
 	{ "[node]\nmisses = 1\n", "t.conf:2: key 'misses' in [node]: '1' is out of range (valid: 2..1000)" },
 	{ "[node]\nmisses = 1001\n", "t.conf:2: key 'misses' in [node]: '1001' is out of range (valid: 2..1000)" },
@@ -195,7 +195,80 @@ static const struct {
 	{ "[peer 2]\nvotes = 1\n", "t.conf:1: section [peer 2] has no links (valid: link0..link7 = ADDRESS[:PORT])" },
 	{ "[node]\nlink1 = fd00::1\n[peer 2]\nlink0 = 198.18.0.2\nlink1 = 198.18.1.2\n",
 	  "t.conf:5: key 'link1' in [peer 2]: IPv4 address but link1 of [node] is IPv6 (line 2)" },
+	/* issue 3 keys */
+	{ "[node]\nexpected-votes = x\n",
+	  "t.conf:2: key 'expected-votes' in [node]: 'x' is not a number (valid: 0..4294967295)" },
+	{ "[node]\nfence-margin-ms = 60001\n",
+	  "t.conf:2: key 'fence-margin-ms' in [node]: '60001' is out of range (valid: 0..60000)" },
+	{ "[node]\ninsecure = maybe\n",
+	  "t.conf:2: key 'insecure' in [node]: 'maybe' is not yes or no (valid: yes, no, 1, 0)" },
+	{ "[node]\ninsecure = yes\ninsecure = no\n", "t.conf:3: key 'insecure' in [node] repeats line 2" },
+	{ "[node]\nkey-file =\n",
+	  "t.conf:2: key 'key-file' in [node]: '' is not a path (valid: a file name, relative to the config file's directory or absolute)" },
+	{ "[node]\nkey-file = a\nkey-id = 0\n",
+	  "t.conf:3: key 'key-id' in [node]: '0' is out of range (valid: 1..255)" },
+	{ "[node]\nkey-file = a\nkey-id = 256\n",
+	  "t.conf:3: key 'key-id' in [node]: '256' is out of range (valid: 1..255)" },
+	{ "[node]\nkey-id = 2\n",
+	  "t.conf:2: key 'key-id' in [node] without key-file (valid: key-file = PATH, then key-id = 1..255)" },
+	{ "[peer 2]\nkey-file = a\n", "t.conf:2: unknown key 'key-file' in [peer 2] (valid: votes, link0..link7)" },
+	{ "[fence]\naction = log\n[fence]\n", "t.conf:3: section [fence] repeats line 1" },
+	{ "[fence]\nagent-timeout-ms = 100\n", "t.conf:1: section [fence]: no action (valid: log, kill, panic, reboot)" },
+	{ "[fence]\naction = explode\n",
+	  "t.conf:2: key 'action' in [fence]: 'explode' is not a fence action (valid: log, kill, panic, reboot)" },
+	{ "[fence]\naction = none\n",
+	  "t.conf:2: key 'action' in [fence]: 'none' is not a fence action (valid: log, kill, panic, reboot)" },
+	{ "[fence]\naction = log\nagent-timeout-ms = 5\n",
+	  "t.conf:3: key 'agent-timeout-ms' in [fence]: '5' is out of range (valid: 0 for off, or 10..600000)" },
+	{ "[fence]\naction = log\nquorum-timeout-ms = 600001\n",
+	  "t.conf:3: key 'quorum-timeout-ms' in [fence]: '600001' is out of range (valid: 0 for off, or 10..600000)" },
+	{ "[fence]\naction = log\nkill-bound-ms = 0\n",
+	  "t.conf:3: key 'kill-bound-ms' in [fence]: '0' is out of range (valid: 10..60000)" },
+	{ "[fence]\naction = log\nnowayout = sure\n",
+	  "t.conf:3: key 'nowayout' in [fence]: 'sure' is not yes or no (valid: yes, no, 1, 0)" },
+	{ "[fence]\naction = log\nlink0 = 198.18.0.1\n",
+	  "t.conf:3: unknown key 'link0' in [fence] (valid: action, agent-timeout-ms, quorum-timeout-ms, kill-bound-ms, pretimeout-ms, nowayout)" },
+	{ "[fence]\naction = log\nvotes = 1\n",
+	  "t.conf:3: unknown key 'votes' in [fence] (valid: action, agent-timeout-ms, quorum-timeout-ms, kill-bound-ms, pretimeout-ms, nowayout)" },
+	{ "[node]\naction = log\n",
+	  "t.conf:2: unknown key 'action' in [node] (valid: cluster-id, node-id, votes, port, incarnation, interval-ms, misses, payload, payload-string, expected-votes, fence-margin-ms, insecure, key-file, key-id, link0..link7)" },
+	{ "[fence]\naction = log\npretimeout-ms = 100\n",
+	  "t.conf:1: section [fence]: pretimeout-ms needs agent-timeout-ms (the warning comes before the agent timeout)" },
+	{ "[fence]\naction = log\nagent-timeout-ms = 100\npretimeout-ms = 100\n",
+	  "t.conf:1: section [fence]: pretimeout-ms 100 is not below agent-timeout-ms 100" },
 };
+
+TEST(config_issue3_keys)
+{
+	CHECK_EQ(parse("[node]\nexpected-votes = 5\nfence-margin-ms = 0\ninsecure = Yes\n"
+		       "key-file = keys/cluster.key\n\n"
+		       "[fence]\naction = KILL\nagent-timeout-ms = 5000\nquorum-timeout-ms = 0\n"
+		       "kill-bound-ms = 1000\npretimeout-ms = 2500\nnowayout = on\n"
+		       "[peer 2]\nvotes = 1\nlink0 = 198.18.0.2\n"), 0);
+	CHECK_EQ(cfg.node.set, VC_NODE_F_EXPECTED_VOTES | VC_NODE_F_FENCE_MARGIN_MS | VC_NODE_F_INSECURE);
+	CHECK_EQ(cfg.node.expected_votes, 5);
+	CHECK_EQ(cfg.node.fence_margin_ms, 0);
+	CHECK(cfg.node.insecure);
+	CHECK_STR(cfg.key_file, "keys/cluster.key");
+	CHECK_EQ(cfg.key_file_line, 5);
+	CHECK_EQ(cfg.key_id, 1);	/* the default */
+	CHECK(cfg.has_fence);
+	CHECK_EQ(cfg.fence_line, 7);
+	CHECK_EQ(cfg.fence.set, VC_FENCE_F_ACTION | VC_FENCE_F_AGENT_TIMEOUT | VC_FENCE_F_QUORUM_TIMEOUT |
+				VC_FENCE_F_KILL_BOUND | VC_FENCE_F_PRETIMEOUT | VC_FENCE_F_NOWAYOUT);
+	CHECK_EQ(cfg.fence.action, VC_FENCE_ACTION_KILL);
+	CHECK_EQ(cfg.fence.agent_timeout_ms, 5000);
+	CHECK_EQ(cfg.fence.quorum_timeout_ms, 0);
+	CHECK_EQ(cfg.fence.kill_bound_ms, 1000);
+	CHECK_EQ(cfg.fence.pretimeout_ms, 2500);
+	CHECK(cfg.fence.nowayout);
+	CHECK_EQ(cfg.n_peers, 1);
+	CHECK_EQ(parse("[node]\nkey-file = /k\nkey-id = 7\ninsecure = 0\n"), 0);
+	CHECK_EQ(cfg.key_id, 7);
+	CHECK(!cfg.node.insecure);
+	CHECK(!cfg.has_fence);
+	return true;
+}
 
 TEST(config_errors_exact)
 {
@@ -243,6 +316,7 @@ const struct vc_test config_tests[] = {
 	T(config_empty_and_peers_only),
 	T(config_payload_and_optional_keys),
 	T(config_64_peers),
+	T(config_issue3_keys),
 	T(config_errors_exact),
 	T(config_nul_and_long_line),
 	T(config_error_buffer_small),

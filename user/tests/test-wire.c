@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../parse.h"
 #include "../wire.h"
 #include "tap.h"
 
@@ -172,8 +173,130 @@ TEST(wire_mac_trailer)
 	CHECK_EQ(encode(&in), len);
 	CHECK_EQ(buf[len - 1], 0x5a);
 	CHECK_EQ(buf[len - VC_WIRE_MAC_LEN], 0x5a);
-	/* no auth method is defined yet: a receiver must refuse it */
+	/* structurally fine: the MAC is checked by vc_wire_verify() */
+	CHECK_EQ(decode_reason(len), VC_WIRE_R_OK);
+	CHECK(memcmp(out.mac, in.mac, VC_WIRE_MAC_LEN) == 0);
+	buf[VC_WIRE_OFF_AUTH] = 2;
 	CHECK_EQ(decode_reason(len), VC_WIRE_R_AUTH);
+	return true;
+}
+
+static const struct vc_wire_key key1 = {
+	1, { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	     20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31 } };
+static const struct vc_wire_key key2 = { 2, { [0] = 0xff, [31] = 0xee } };
+
+static enum vc_wire_reason verify(size_t len, const struct vc_wire_key *keys, size_t n)
+{
+	enum vc_wire_reason reason = __VC_WIRE_R_MAX;
+	int r = vc_wire_verify(buf, len, keys, n, &reason);
+
+	if ((r == 0) != (reason == VC_WIRE_R_OK) || (r != 0 && r != -EBADMSG))
+		return __VC_WIRE_R_MAX;
+	return reason;
+}
+
+/*
+ * The tag is keyed BLAKE2s-256 over header (auth and key_id set) +
+ * members + payload.  Golden value from Python:
+ *   hashlib.blake2s(bytes.fromhex(HDR+MEMBER+"a0a1a2"), key=bytes(range(32)))
+ */
+TEST(wire_signed_layout_and_golden_tag)
+{
+	static const char want[] = "25e48843c02d8676faac0a0c2bff58956a757582e0250989f183d3dcc633e4f9";
+	char hex[2 * VC_WIRE_MAC_LEN + 1];
+	uint8_t tag[VC_WIRE_MAC_LEN];
+	size_t len = 0;
+
+	sample(&in, 1, 3);
+	in.auth = 0;		/* ignored by the signed encoder */
+	in.key_id = 77;
+	CHECK_EQ(vc_wire_encode_signed(&in, &key1, buf, sizeof(buf), &len), 0);
+	CHECK_EQ(len, 88 + 16 + 3 + 32);
+	CHECK_EQ(buf[VC_WIRE_OFF_AUTH], VC_WIRE_AUTH_BLAKE2S);
+	CHECK_EQ(buf[VC_WIRE_OFF_KEY_ID], 1);
+	vc_wire_mac(buf, len - 32, key1.key, tag);
+	CHECK(memcmp(tag, buf + len - 32, 32) == 0);
+	vc_format_hex(buf + len - 32, 32, hex);
+	CHECK_STR(hex, want);
+	CHECK_EQ(decode_reason(len), VC_WIRE_R_OK);
+	CHECK_EQ(out.auth, VC_WIRE_AUTH_BLAKE2S);
+	CHECK_EQ(out.key_id, 1);
+	CHECK_EQ(vc_wire_encode_signed(&in, &key1, buf, len - 1, &len), -ENOBUFS);
+	return true;
+}
+
+TEST(wire_verify_reasons)
+{
+	const struct vc_wire_key both[2] = { key2, key1 };
+	size_t len = 0, i;
+
+	sample(&in, 2, 5);
+	CHECK_EQ(vc_wire_encode_signed(&in, &key1, buf, sizeof(buf), &len), 0);
+	CHECK_EQ(verify(len, &key1, 1), VC_WIRE_R_OK);
+	CHECK_EQ(verify(len, both, 2), VC_WIRE_R_OK);	/* rotation: either key */
+	CHECK_EQ(verify(len, &key2, 1), VC_WIRE_R_UNKNOWN_KEY);
+	CHECK_EQ(verify(len, NULL, 0), VC_WIRE_R_UNKNOWN_KEY);
+	/* every single bit flipped anywhere in the datagram is caught */
+	for (i = 0; i < len * 8; i++) {
+		enum vc_wire_reason want = VC_WIRE_R_BAD_MAC;
+
+		buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+		if (i / 8 == VC_WIRE_OFF_AUTH)
+			want = (buf[i / 8] == 0) ? VC_WIRE_R_NO_MAC : VC_WIRE_R_AUTH;
+		else if (i / 8 == VC_WIRE_OFF_KEY_ID)
+			want = VC_WIRE_R_UNKNOWN_KEY;
+		if (verify(len, &key1, 1) != want) {
+			printf("# bit %zu: reason %d, want %d\n", i, verify(len, &key1, 1), want);
+			return false;
+		}
+		buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	/* same id, other key value: bad MAC */
+	{
+		struct vc_wire_key wrong = key2;
+
+		wrong.id = 1;
+		CHECK_EQ(verify(len, &wrong, 1), VC_WIRE_R_BAD_MAC);
+	}
+	/* unsigned while we have a key; unsigned without keys is fine */
+	sample(&in, 2, 5);
+	len = encode(&in);
+	CHECK_EQ(verify(len, &key1, 1), VC_WIRE_R_NO_MAC);
+	CHECK_EQ(verify(len, NULL, 0), VC_WIRE_R_OK);
+	return true;
+}
+
+/* vc_wire_parse: structure, cluster id, MAC, then the rest. */
+TEST(wire_parse_order_with_keys)
+{
+	static const uint32_t peers[] = { 2 };
+	struct vc_wire_receiver rx = { 7, 1, peers, 1, false, 0, &key1, 1 };
+	enum vc_wire_reason reason;
+	size_t len = 0;
+
+	sample(&in, 0, 0);
+	CHECK_EQ(vc_wire_encode_signed(&in, &key1, buf, sizeof(buf), &len), 0);
+	CHECK_EQ(vc_wire_parse(buf, len, &rx, &out, &reason), 0);
+	/* foreign beats a bad MAC */
+	in.cluster_id = 8;
+	CHECK_EQ(vc_wire_encode_signed(&in, &key2, buf, sizeof(buf), &len), 0);
+	CHECK_EQ(vc_wire_parse(buf, len, &rx, &out, &reason), -EXDEV);
+	CHECK_EQ(reason, VC_WIRE_R_FOREIGN);
+	/* a bad MAC beats an unknown sender and a wrong destination */
+	in.cluster_id = 7;
+	in.node_id = 9;
+	in.dest_node_id = 5;
+	CHECK_EQ(vc_wire_encode_signed(&in, &key1, buf, sizeof(buf), &len), 0);
+	buf[len - 1] ^= 0x80;
+	CHECK_EQ(vc_wire_parse(buf, len, &rx, &out, &reason), -EBADMSG);
+	CHECK_EQ(reason, VC_WIRE_R_BAD_MAC);
+	buf[len - 1] ^= 0x80;
+	CHECK_EQ(vc_wire_parse(buf, len, &rx, &out, &reason), -ENOENT);
+	CHECK_EQ(reason, VC_WIRE_R_UNKNOWN_NODE);
+	CHECK_STR(vc_wire_reason_counter(VC_WIRE_R_BAD_MAC), "bad_mac");
+	CHECK_STR(vc_wire_reason_counter(VC_WIRE_R_NO_MAC), "bad_mac");
+	CHECK_STR(vc_wire_reason_counter(VC_WIRE_R_UNKNOWN_KEY), "bad_mac");
 	return true;
 }
 
@@ -313,7 +436,7 @@ TEST(wire_unknown_member_state_and_flags_pass)
 TEST(wire_checks_run_in_order)
 {
 	static const uint32_t peers[] = { 2 };
-	struct vc_wire_receiver rx = { 7, 1, peers, 1, false, 0 };
+	struct vc_wire_receiver rx = { 7, 1, peers, 1, false, 0, NULL, 0 };
 	enum vc_wire_reason reason;
 
 	/* broken magic and foreign cluster: the structure is checked first */
@@ -346,7 +469,7 @@ TEST(wire_checks_run_in_order)
 TEST(wire_classify)
 {
 	static const uint32_t peers[] = { 2, 3 };
-	struct vc_wire_receiver rx = { 7, 1, peers, 2, false, 0 };
+	struct vc_wire_receiver rx = { 7, 1, peers, 2, false, 0, NULL, 0 };
 	enum vc_wire_reason reason;
 
 	sample(&in, 0, 0);
@@ -431,6 +554,9 @@ const struct vc_test wire_tests[] = {
 	T(wire_golden_bytes),
 	T(wire_encode_rejects_out_of_range),
 	T(wire_mac_trailer),
+	T(wire_signed_layout_and_golden_tag),
+	T(wire_verify_reasons),
+	T(wire_parse_order_with_keys),
 	T(wire_every_truncation),
 	T(wire_trailing_byte),
 	T(wire_bad_magic),

@@ -50,6 +50,30 @@
  *
  * VC_CMD_EVENT: sent on the "events" multicast group, VC_A_EVENT_*.
  *
+ * Quorum: VC_A_NODE_EXPECTED_VOTES (odd) and the votes of the node and of
+ *	each peer (VC_A_NODE_VOTES, VC_A_PEER_VOTES) are set with NODE_SET and
+ *	PEER_ADD/SET.  NODE_GET reports VOTES_SEEN, QUORATE, QUORATE_UNTIL_NS.
+ *
+ * VC_CMD_FENCE_ARM: VC_A_NODE_FENCE_ACTION (required), AGENT_TIMEOUT_MS,
+ *	QUORUM_TIMEOUT_MS, KILL_BOUND_MS, PRETIMEOUT_MS, NOWAYOUT.  The
+ *	instance must be running.  Arming counts as the first pet and starts
+ *	"quorate until" at now + quorum timeout.
+ * VC_CMD_FENCE_PET / VC_CMD_FENCE_DISARM: no attributes.
+ *
+ * VC_CMD_PROC_ADD / VC_CMD_PROC_DEL: VC_A_PROC_PID and, for ADD,
+ *	VC_A_PROC_START_TIME: a process the "kill" action kills.  The kernel
+ *	holds a reference to the process's struct pid, so a PID reused later
+ *	is never hit; the start time proves the PID had not already been
+ *	reused when the request was made.
+ * VC_CMD_PROC_GET: dump of VC_A_PROC_PID of processes still alive.
+ *
+ * VC_CMD_KEY_SET: VC_A_KEY_ID, VC_A_KEY_VALUE, VC_A_KEY_PRIMARY.  At most
+ *	two keys: during a rotation both are accepted and the primary one
+ *	signs.  Key values are never reported back.
+ * VC_CMD_KEY_DEL: VC_A_KEY_ID (not the primary while running).
+ * NODE_GET lists the keys as VC_A_NODE_KEY nests of VC_A_KEY_ID and
+ *	VC_A_KEY_PRIMARY.
+ *
  * All timestamps (_NS) are CLOCK_BOOTTIME nanoseconds of the kernel that
  * reports them.
  */
@@ -79,6 +103,14 @@ enum vc_cmd {
 	VC_CMD_PEER_DEL,
 	VC_CMD_PEER_GET,
 	VC_CMD_EVENT,
+	VC_CMD_FENCE_ARM,
+	VC_CMD_FENCE_PET,
+	VC_CMD_FENCE_DISARM,
+	VC_CMD_PROC_ADD,
+	VC_CMD_PROC_DEL,
+	VC_CMD_PROC_GET,
+	VC_CMD_KEY_SET,
+	VC_CMD_KEY_DEL,
 
 	__VC_CMD_MAX
 };
@@ -127,6 +159,13 @@ enum vc_event_type {
 	VC_EVENT_LINK_DOWN,
 	VC_EVENT_NODE_STARTED,
 	VC_EVENT_NODE_STOPPED,
+	VC_EVENT_QUORUM_GAINED,
+	VC_EVENT_QUORUM_LOST,
+	VC_EVENT_FENCE_ARMED,
+	VC_EVENT_FENCE_DISARMED,
+	VC_EVENT_FENCE_PRETIMEOUT,
+	VC_EVENT_FENCE_FIRED,
+	VC_EVENT_FENCE_ESCALATED,
 
 	__VC_EVENT_MAX
 };
@@ -141,6 +180,32 @@ enum vc_down_reason {
 	VC_DOWN_REASON_STOPPED,		/* the local instance stopped */
 
 	__VC_DOWN_REASON_MAX
+};
+
+/*
+ * What the fencing watchdog does when it fires (VC_A_NODE_FENCE_ACTION,
+ * and vc_wire_hdr.fence_action, where NONE means "not armed").
+ */
+enum vc_fence_action {
+	VC_FENCE_ACTION_NONE,
+	VC_FENCE_ACTION_LOG,		/* event and counter only (tests) */
+	VC_FENCE_ACTION_KILL,		/* SIGKILL registered processes */
+	VC_FENCE_ACTION_PANIC,
+	VC_FENCE_ACTION_REBOOT,		/* emergency restart */
+
+	__VC_FENCE_ACTION_MAX
+};
+
+/* Why the watchdog fired (VC_A_NODE_FENCE_REASON, VC_A_EVENT_FENCE_REASON). */
+enum vc_fence_reason {
+	VC_FENCE_REASON_UNSPEC,
+	VC_FENCE_REASON_AGENT,		/* not petted for agent timeout */
+	VC_FENCE_REASON_QUORUM,		/* checked past "quorate until" */
+	VC_FENCE_REASON_DECLARED,	/* a peer listed us DOWN */
+	VC_FENCE_REASON_STOPPED,	/* STOP while armed */
+	VC_FENCE_REASON_NETNS_EXIT,	/* namespace torn down while armed */
+
+	__VC_FENCE_REASON_MAX
 };
 
 enum vc_link_attrs {
@@ -158,6 +223,7 @@ enum vc_link_attrs {
 	VC_A_LINK_LOST,			/* u64, gaps in the sequence */
 	VC_A_LINK_MALFORMED,		/* u64 */
 	VC_A_LINK_TX_ERRORS,		/* u64 */
+	VC_A_LINK_BAD_MAC,		/* u64, failed authentication */
 
 	__VC_A_LINK_MAX
 };
@@ -185,6 +251,28 @@ enum vc_node_attrs {
 	VC_A_NODE_RX_UNKNOWN,		/* u64, node id not configured */
 	VC_A_NODE_RX_REFUSED,		/* u64, stale incarnation or sequence */
 	VC_A_NODE_TX_ERRORS,		/* u64 */
+	VC_A_NODE_EXPECTED_VOTES,	/* u32, odd; 0: no quorum */
+	VC_A_NODE_VOTES_SEEN,		/* u32, read only */
+	VC_A_NODE_QUORATE,		/* u32 0/1, read only */
+	VC_A_NODE_QUORATE_UNTIL_NS,	/* u64, read only */
+	VC_A_NODE_FENCE_ARMED,		/* u32 0/1, read only */
+	VC_A_NODE_FENCE_ACTION,		/* u32, enum vc_fence_action */
+	VC_A_NODE_AGENT_TIMEOUT_MS,	/* u32, 0: agent watchdog off */
+	VC_A_NODE_QUORUM_TIMEOUT_MS,	/* u32, 0: quorum watchdog off */
+	VC_A_NODE_KILL_BOUND_MS,	/* u32 */
+	VC_A_NODE_PRETIMEOUT_MS,	/* u32, warn this long before */
+	VC_A_NODE_NOWAYOUT,		/* u32 0/1: disarm always refused */
+	VC_A_NODE_FENCE_MARGIN_MS,	/* u32, added to peers' windows */
+	VC_A_NODE_FENCED,		/* u32 0/1, read only */
+	VC_A_NODE_FENCE_REASON,		/* u32, enum vc_fence_reason, ro */
+	VC_A_NODE_FENCED_AT_NS,		/* u64, read only */
+	VC_A_NODE_LAST_PET_NS,		/* u64, read only */
+	VC_A_NODE_FENCE_COUNT,		/* u64, times fired, read only */
+	VC_A_NODE_PROCS,		/* u32, registered processes, ro */
+	VC_A_NODE_INSECURE,		/* u32 0/1: may run without a key */
+	VC_A_NODE_AUTH,			/* u32, enum vc_wire_auth in use, ro */
+	VC_A_NODE_KEY,			/* nest, repeated, read only */
+	VC_A_NODE_RX_BAD_MAC,		/* u64 */
 
 	__VC_A_NODE_MAX
 };
@@ -203,6 +291,12 @@ enum vc_peer_attrs {
 	VC_A_PEER_STATE_SINCE_NS,	/* u64 */
 	VC_A_PEER_RX_REFUSED,		/* u64 */
 	VC_A_PEER_PAYLOAD,		/* binary, its latest payload */
+	VC_A_PEER_FENCE_ACTION,		/* u32, advertised; NONE: unarmed */
+	VC_A_PEER_DEAD_MS,		/* u32, advertised */
+	VC_A_PEER_QUORUM_TIMEOUT_MS,	/* u32, advertised */
+	VC_A_PEER_KILL_BOUND_MS,	/* u32, advertised */
+	VC_A_PEER_FENCE_STRONG,		/* u32 0/1: kill, panic or reboot */
+	VC_A_PEER_FENCED_BY_NS,		/* u64, our clock; 0 when unarmed */
 
 	__VC_A_PEER_MAX
 };
@@ -219,11 +313,39 @@ enum vc_event_attrs {
 	VC_A_EVENT_TIME_NS,		/* u64, when the change was decided */
 	VC_A_EVENT_LAST_HEARD_NS,	/* u64 */
 	VC_A_EVENT_REASON,		/* u32, enum vc_down_reason */
+	VC_A_EVENT_FENCE_REASON,	/* u32, enum vc_fence_reason */
+	VC_A_EVENT_VOTES_SEEN,		/* u32, quorum events */
+	VC_A_EVENT_EXPECTED_VOTES,	/* u32, quorum events */
+	VC_A_EVENT_DEADLINE_NS,		/* u64: quorate until / fenced by */
 
 	__VC_A_EVENT_MAX
 };
 
 #define VC_A_EVENT_MAX (__VC_A_EVENT_MAX - 1)
+
+enum vc_proc_attrs {
+	VC_A_PROC_UNSPEC,
+	VC_A_PROC_PAD,
+	VC_A_PROC_PID,			/* u32, in the caller's namespace */
+	VC_A_PROC_START_TIME,		/* u64, /proc/PID/stat field 22 */
+
+	__VC_A_PROC_MAX
+};
+
+#define VC_A_PROC_MAX (__VC_A_PROC_MAX - 1)
+
+#define VC_KEY_LEN		32
+
+enum vc_key_attrs {
+	VC_A_KEY_UNSPEC,
+	VC_A_KEY_ID,			/* u32, 1 .. 255 */
+	VC_A_KEY_VALUE,			/* binary, VC_KEY_LEN, write only */
+	VC_A_KEY_PRIMARY,		/* u32 0/1: the key we send with */
+
+	__VC_A_KEY_MAX
+};
+
+#define VC_A_KEY_MAX (__VC_A_KEY_MAX - 1)
 
 /*
  * Wire format, version 1.  One UDP datagram per heartbeat, per peer, per
@@ -251,12 +373,14 @@ enum vc_wire_type {
 
 enum vc_wire_auth {
 	VC_WIRE_AUTH_NONE,
+	VC_WIRE_AUTH_BLAKE2S,	/* keyed BLAKE2s-256 (RFC 7693), 32-byte tag */
 
 	__VC_WIRE_AUTH_MAX
 };
 
 /* vc_wire_hdr.flags */
 #define VC_WIRE_F_ARMED		0x0001	/* sender's fencing watchdog armed */
+#define VC_WIRE_F_QUORATE	0x0002	/* sender quorate (advisory) */
 
 struct vc_wire_hdr {
 	__be32 magic;
@@ -278,10 +402,11 @@ struct vc_wire_hdr {
 	__be64 echo_time_ns;	/* dest's tx_time_ns last seen on this link */
 	__be32 echo_held_us;	/* how long the sender held that echo */
 	__be32 dead_ms;		/* sender's interval x misses */
-	__be32 quorum_timeout_ms; /* reserved for the fencing watchdog */
-	__be32 kill_bound_ms;	/* reserved for the fencing watchdog */
-	__u8   fence_action;	/* reserved for the fencing watchdog */
-	__u8   reserved[7];
+	__be32 quorum_timeout_ms; /* sender's, 0 when unarmed */
+	__be32 kill_bound_ms;	/* sender's, 0 when unarmed */
+	__u8   fence_action;	/* enum vc_fence_action, NONE: unarmed */
+	__u8   key_id;		/* key the MAC was made with, 0: none */
+	__u8   reserved[6];
 };	/* 88 bytes, no padding */
 
 struct vc_wire_member {
