@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,16 +51,6 @@ static int one_request(const struct cmd_ctx *ctx, uint8_t cmd,
 	return r;
 }
 
-static int no_args(const struct cmd_ctx *ctx, int argc, char **argv)
-{
-	char why[256];
-
-	if (argc == 0)
-		return VC_EXIT_OK;
-	snprintf(why, sizeof(why), "unexpected argument '%s'", argv[0]);
-	return usage_error(ctx, why);
-}
-
 /* ---- fence ---- */
 
 static int build_fence(struct nl_msg *msg, const void *arg)
@@ -81,7 +70,7 @@ int cmd_fence_arm(struct cmd_ctx *ctx, int argc, char **argv)
 
 int cmd_fence_disarm(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	int r = no_args(ctx, argc, argv);
+	int r = no_extra_args(ctx, argc, argv);
 
 	return r != VC_EXIT_OK ? r : one_request(ctx, VC_CMD_FENCE_DISARM, NULL, NULL);
 }
@@ -90,19 +79,6 @@ struct pet_opts {
 	uint32_t every_ms;	/* 0: pet once */
 	int64_t for_ms;		/* -1: until killed */
 };
-
-static int parse_seconds_ms(const char *s, int64_t *ret_ms)
-{
-	char *end;
-	double sec;
-
-	errno = 0;
-	sec = strtod(s, &end);
-	if (errno || end == s || *end || !(sec >= 0) || sec > 86400.0 * 365)
-		return -EINVAL;
-	*ret_ms = (int64_t)ceil(sec * 1000.0);
-	return 0;
-}
 
 static int parse_pet_args(const struct cmd_ctx *ctx, int argc, char **argv,
 			  struct pet_opts *o)
@@ -120,7 +96,7 @@ static int parse_pet_args(const struct cmd_ctx *ctx, int argc, char **argv,
 			snprintf(why, sizeof(why), "'%s' needs a value", opt);
 		else if (!strcmp(opt, "--every") && vc_parse_u32(val, 1, 3600000, &o->every_ms) < 0)
 			snprintf(why, sizeof(why), "--every: '%s' is not a number of milliseconds (valid: 1..3600000)", val);
-		else if (!strcmp(opt, "--for") && parse_seconds_ms(val, &o->for_ms) < 0)
+		else if (!strcmp(opt, "--for") && vc_parse_seconds_ms(val, &o->for_ms) < 0)
 			snprintf(why, sizeof(why), "--for: '%s' is not a number of seconds (valid: e.g. 5 or 0.5)", val);
 		else
 			why[0] = '\0';
@@ -237,7 +213,7 @@ int cmd_fence_show(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (!pids)
 		return VC_EXIT_FAILURE;
-	r = no_args(ctx, argc, argv);
+	r = no_extra_args(ctx, argc, argv);
 	if (r == VC_EXIT_OK)
 		r = open_family(ctx, &nl);
 	if (r != VC_EXIT_OK) {
@@ -454,7 +430,7 @@ int cmd_proc_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (!l)
 		return VC_EXIT_FAILURE;
-	r = no_args(ctx, argc, argv);
+	r = no_extra_args(ctx, argc, argv);
 	if (r == VC_EXIT_OK)
 		r = open_family(ctx, &nl);
 	if (r == VC_EXIT_OK) {
@@ -588,7 +564,7 @@ int cmd_key_list(struct cmd_ctx *ctx, int argc, char **argv)
 	struct nl_msg *msg;
 	int r;
 
-	r = no_args(ctx, argc, argv);
+	r = no_extra_args(ctx, argc, argv);
 	if (r == VC_EXIT_OK)
 		r = open_family(ctx, &nl);
 	if (r != VC_EXIT_OK)

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +29,6 @@ struct monitor {
 	uint64_t seen;
 };
 
-static int parse_timeout_ms(const char *s, int64_t *ret_ms)
-{
-	char *end;
-	double sec;
-
-	errno = 0;
-	sec = strtod(s, &end);
-	if (errno || end == s || *end || !(sec >= 0) || sec > 86400.0 * 365)
-		return -EINVAL;
-	*ret_ms = (int64_t)ceil(sec * 1000.0);
-	return 0;
-}
-
 static int parse_monitor_args(const struct cmd_ctx *ctx, int argc, char **argv,
 			      struct monitor_opts *o)
 {
@@ -61,7 +47,7 @@ static int parse_monitor_args(const struct cmd_ctx *ctx, int argc, char **argv,
 			snprintf(why, sizeof(why), "'%s' needs a value", opt);
 		else if (!strcmp(opt, "--count") && vc_parse_u64(val, 1, UINT64_MAX, &o->count) < 0)
 			snprintf(why, sizeof(why), "--count: '%s' is not a number (valid: 1..%" PRIu64 ")", val, UINT64_MAX);
-		else if (!strcmp(opt, "--timeout") && parse_timeout_ms(val, &o->timeout_ms) < 0)
+		else if (!strcmp(opt, "--timeout") && vc_parse_seconds_ms(val, &o->timeout_ms) < 0)
 			snprintf(why, sizeof(why), "--timeout: '%s' is not a number of seconds (valid: e.g. 5 or 0.5)", val);
 		else
 			why[0] = '\0';

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,4 +375,17 @@ int vc_parse_stat_start_time(const char *text, size_t len, uint64_t *ret)
 	memcpy(num, tok, n);
 	num[n] = '\0';
 	return vc_parse_u64(num, 0, UINT64_MAX, ret) < 0 ? -EINVAL : 0;
+}
+
+int vc_parse_seconds_ms(const char *s, int64_t *ret_ms)
+{
+	char *end;
+	double sec;
+
+	errno = 0;
+	sec = strtod(s, &end);
+	if (errno || end == s || *end || !(sec >= 0) || sec > 86400.0 * 365)
+		return -EINVAL;
+	*ret_ms = (int64_t)ceil(sec * 1000.0);
+	return 0;
 }

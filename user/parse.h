@@ -66,6 +66,8 @@ int vc_parse_fence_action(const char *s, uint32_t *ret);
 
 /* yes/no, on/off, true/false, 1/0 (case-insensitive); -EINVAL otherwise. */
 int vc_parse_bool(const char *s, bool *ret);
+/* Seconds, fractions allowed (0 .. one year), rounded up to milliseconds. */
+int vc_parse_seconds_ms(const char *s, int64_t *ret_ms);
 
 /*
  * Field 22 (starttime, clock ticks after boot) of a /proc/PID/stat line.

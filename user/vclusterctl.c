@@ -81,7 +81,10 @@ int kernel_error(const struct cmd_ctx *ctx, const struct vc_nl *nl,
 	const char *ext = vc_nl_extack(nl), *attr = vc_nl_extack_attr(nl);
 	char what[160];
 
-	if (r == -EPERM)
+	/* genetlink's own permission check says nothing more; the module's
+	 * EPERMs (e.g. registering another user's process) explain
+	 * themselves. */
+	if (r == -EPERM && !ext[0])
 		snprintf(what, sizeof(what), "%s: needs CAP_NET_ADMIN", strerror(-r));
 	else
 		snprintf(what, sizeof(what), "%s", strerror(-r));
@@ -147,7 +150,7 @@ uint64_t boottime_ns(void)
 
 /* ---- commands ---- */
 
-static int no_extra_args(const struct cmd_ctx *ctx, int argc, char **argv)
+int no_extra_args(const struct cmd_ctx *ctx, int argc, char **argv)
 {
 	char why[256];
 

@@ -29,6 +29,8 @@ void err_msg(const struct cmd_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print @why with a pointer to --help; returns VC_EXIT_USAGE. */
 int usage_error(const struct cmd_ctx *ctx, const char *why);
+/* VC_EXIT_OK when there are no arguments, else a usage error. */
+int no_extra_args(const struct cmd_ctx *ctx, int argc, char **argv);
 /* Open the family, explaining failure; returns a VC_EXIT_* code. */
 int open_family(const struct cmd_ctx *ctx, struct vc_nl **ret);
 /* Explain a failed request (errno, extack, attribute); VC_EXIT_FAILURE. */
