@@ -8,6 +8,8 @@
 #   make install    module (modules_install + depmod) and programs
 #   make check      every gate and test suite (installs what it needs)
 #   make bench      detection-latency and CPU benchmark in QEMU guests
+#   make soak       false fences / false DOWNs while user space is starved
+#                   (10 minutes per setting; SOAK_SECS=N to change)
 #   make demo       three guests form a cluster, one is killed and detected
 #
 # KDIR defaults to the running kernel's build tree; when that does not exist
@@ -21,7 +23,7 @@ V	?= 0
 
 export KDIR PREFIX DESTDIR
 
-.PHONY: all module user install install-module install-user check bench demo clean
+.PHONY: all module user install install-module install-user check bench soak demo clean
 
 all: user
 ifneq ($(wildcard $(KDIR)/Makefile),)
@@ -58,6 +60,10 @@ check:
 bench:
 	tools/deps.sh
 	tools/bench
+
+soak:
+	tools/deps.sh
+	tools/soak --secs $(or $(SOAK_SECS),600)
 
 demo:
 	tools/deps.sh

@@ -20,7 +20,7 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd util-linux procps
 	sparse libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 	python3 python3-yaml python3-jsonschema
-	iproute2 iputils-ping ethtool nftables jq
+	iproute2 iputils-ping ethtool nftables jq stress-ng
 )
 
 die() { echo "deps.sh: $*" >&2; exit 1; }
