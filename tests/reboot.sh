@@ -16,6 +16,10 @@
 #             shows the marker, then the module's fence line, and no
 #             panic; the script never finished.  The marker proves the
 #             guest got that far, so a guest that crashed early fails.
+#   panic     the same with the "panic" action: the console shows the
+#             marker, then the fence line, then the kernel's panic with the
+#             module's message (the guest boots with panic=-1, so the
+#             panic resets it at once).
 #   escalate  "kill" with a 500 ms kill bound and two registered
 #             processes: an ordinary sleep, and a sleep frozen with the
 #             cgroup v1 freezer (a frozen task ignores SIGKILL until
@@ -158,6 +162,13 @@ g_reboot()
 	g_await_reset reboot
 }
 
+g_panic()
+{
+	g_node 1 || exit 1
+	g_pet_then_stop panic panic agent-timeout-ms "$AGENT_MS"
+	g_await_reset panic
+}
+
 g_escalate()
 {
 	local a f p frz=/tmp/freezer
@@ -232,6 +243,7 @@ if [[ ${VC_IN_GUEST:-} == 1 ]]; then
 	[[ ${1:-} == guest ]] || exit 2
 	case ${2:-} in
 	reboot) g_reboot ;;
+	panic) g_panic ;;
 	escalate) g_escalate ;;
 	kill) g_kill ;;
 	*) exit 2 ;;
@@ -258,7 +270,7 @@ rm -rf "$VC_SHARED"
 mkdir -p "$VC_SHARED"
 export VC_SHARED
 
-plan 20
+plan 24
 
 # run_guest I CASE: boot guest I running CASE; its vmrun exit code in RC.
 RC=
@@ -334,6 +346,22 @@ check "reboot: console shows the marker, then the fence line (action reboot), th
 check "reboot: the fence came no earlier than the agent timeout after the last pet" \
 	ms_at_least 1 'fencing \(agent not petting\).*last pet -([0-9]+) ms from now' "$AGENT_MS"
 check "reboot: no kernel panic or oops on the console" no_panic 1
+
+# ------------------------------------------------------------------ panic
+run_guest 4 panic
+check "panic: 2 s of pets every 100 ms kept it unfenced" \
+	test -e "$VC_SHARED/panic-petted"
+check "panic: the guest wrote its marker before it stopped petting" \
+	test -e "$VC_SHARED/panic-stopped-petting"
+check "panic: the guest reset (vmrun 125, the script never finished)" \
+	reset_no_result 4 panic
+check "panic: console shows the marker, the fence line (action panic), then the panic" \
+	in_order 4 'vc-test: panic: stopped petting' "$FENCE_LINE panic" \
+		'Kernel panic - not syncing: vcluster: fenced: node 1'
+# This console holds the panic the case asked for (and its stack dump);
+# tests/run scans every g*/ console for kernel trouble, so it moves aside.
+rm -rf "$VC_LOGDIR/expected-panic"
+mv "$VC_LOGDIR/g4" "$VC_LOGDIR/expected-panic"
 
 # --------------------------------------------------------------- escalate
 run_guest 2 escalate
