@@ -34,7 +34,7 @@ ncpu=$(nproc)
 for ((c = 0; c < ncpu; c++)); do
 	taskset -c $c chrt -f 99 bash -c 'exec -a soak-hog bash -c "while :; do :; done"' &
 done
-stress-ng --vm 1 --vm-bytes 50% --vm-keep --timeout "${SOAK_SECS}s" -q &
+stress-ng --temp-path /tmp --vm 1 --vm-bytes 50% --vm-keep --timeout "${SOAK_SECS}s" -q &
 sleep "$SOAK_SECS"	# the length of the starvation is the measurement
 pkill -f soak-hog
 pkill stress-ng
