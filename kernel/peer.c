@@ -333,7 +333,8 @@ static int vc_peer_put_fence(struct sk_buff *skb, struct vc_inst *inst,
 	    nla_put_u32(skb, VC_A_PEER_FENCE_STRONG,
 			vc_fence_action_strong(adv->fence_action)) ||
 	    nla_put_u64_64bit(skb, VC_A_PEER_FENCED_BY_NS,
-			      vc_fenced_by_ns(inst, peer), VC_A_PEER_PAD))
+			      vc_fenced_by_ns(inst, peer), VC_A_PEER_PAD) ||
+	    nla_put_u32(skb, VC_A_PEER_WIRE_FLAGS, adv->flags))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -252,6 +252,7 @@ static const struct field peer_fields[] = {
 	{ VC_A_PEER_KILL_BOUND_MS, "kill_bound_ms", F_U64 },
 	{ VC_A_PEER_FENCED_BY_NS, "fenced_by_ns", F_U64 },
 	{ VC_A_PEER_FENCED_BY_NS, "fenced_by_remaining_ms", F_REMAIN },
+	{ VC_A_PEER_WIRE_FLAGS, "wire_flags", F_U64 },
 	{ 0, NULL, F_U64 },
 };
 

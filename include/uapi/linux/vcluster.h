@@ -297,6 +297,7 @@ enum vc_peer_attrs {
 	VC_A_PEER_KILL_BOUND_MS,	/* u32, advertised */
 	VC_A_PEER_FENCE_STRONG,		/* u32 0/1: kill, panic or reboot */
 	VC_A_PEER_FENCED_BY_NS,		/* u64, our clock; 0 when unarmed */
+	VC_A_PEER_WIRE_FLAGS,		/* u32, VC_WIRE_F_* of its latest heartbeat */
 
 	__VC_A_PEER_MAX
 };
@@ -381,6 +382,7 @@ enum vc_wire_auth {
 /* vc_wire_hdr.flags */
 #define VC_WIRE_F_ARMED		0x0001	/* sender's fencing watchdog armed */
 #define VC_WIRE_F_QUORATE	0x0002	/* sender quorate (advisory) */
+#define VC_WIRE_F_USER_FENCE	0x0004	/* fencing by a user-space fencer */
 
 struct vc_wire_hdr {
 	__be32 magic;
