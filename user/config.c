@@ -21,8 +21,12 @@ const char vc_node_set_help[] =
 const char vc_peer_keys_help[] = "votes, link0..link7";
 const char vc_fence_keys_help[] =
 	"action, agent-timeout-ms, quorum-timeout-ms, kill-bound-ms, pretimeout-ms, nowayout";
+const char vc_agent_keys_help[] =
+	"cluster-name, transport, data-dir, control-socket, control-group, raft-port, "
+	"raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, "
+	"auto-bootstrap, fencer";
 static const char sections_valid[] =
-	"valid: [node], [fence], [peer N] with N in 1..4294967295";
+	"valid: [node], [fence], [agent], [peer N] with N in 1..4294967295";
 static const char actions_valid[] = "valid: log, kill, panic, reboot";
 
 static const char node_link_valid[] =
@@ -275,6 +279,125 @@ int vc_fence_cfg_check(const struct vc_fence_cfg *cfg, char *why, size_t why_siz
 /* ---- config file ---- */
 
 /* Duplicate-key tracking: one slot per key, links after the named keys. */
+
+/* ---- [agent] ---- */
+
+void vc_agent_cfg_defaults(struct vc_agent_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->cluster_name, sizeof(cfg->cluster_name), "vcluster");
+	cfg->transport = VC_TRANSPORT_AUTO;
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", VC_AGENT_DEFAULT_DATA_DIR);
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
+		 VC_AGENT_DEFAULT_SOCKET);
+	cfg->raft_port = VC_AGENT_DEFAULT_RAFT_PORT;
+	cfg->election_timeout_ms = VC_AGENT_DEFAULT_ELECTION_MS;
+	cfg->raft_heartbeat_ms = VC_AGENT_DEFAULT_RAFT_HB_MS;
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+}
+
+static int set_path(const char *value, char *out, size_t out_size, char *why, size_t size)
+{
+	if (value[0] == '\0' || strlen(value) >= out_size) {
+		snprintf(why, size, "'%s' is not a path (valid: an absolute path, or one relative to the config file's directory, shorter than %zu characters)",
+			 value, out_size);
+		return -EINVAL;
+	}
+	snprintf(out, out_size, "%s", value);
+	return 0;
+}
+
+static int set_transport(const char *value, uint32_t *out, char *why, size_t size)
+{
+	static const char *const names[] = { "auto", "kernel", "user" };
+	uint32_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	snprintf(why, size, "'%s' is not a transport (valid: auto, kernel, user)", value);
+	return -EINVAL;
+}
+
+static int set_cluster_name(const char *value, char *out, char *why, size_t size)
+{
+	size_t i, len = strlen(value);
+
+	for (i = 0; i < len; i++) {
+		char c = value[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			break;
+	}
+	if (len == 0 || len >= VC_CLUSTER_NAME_LEN || i < len) {
+		snprintf(why, size, "'%s' is not a cluster name (valid: 1..%d of A-Z a-z 0-9 - _ .)",
+			 value, VC_CLUSTER_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	snprintf(out, VC_CLUSTER_NAME_LEN, "%s", value);
+	return 0;
+}
+
+static int set_log_level(const char *value, char *out, size_t out_size, char *why, size_t size)
+{
+	static const char *const levels[] = { "err", "warning", "notice", "info", "debug" };
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(value, levels[i]) == 0) {
+			snprintf(out, out_size, "%s", value);
+			return 0;
+		}
+	}
+	snprintf(why, size, "'%s' is not a log level (valid: err, warning, notice, info, debug)",
+		 value);
+	return -EINVAL;
+}
+
+int vc_agent_cfg_set(struct vc_agent_cfg *cfg, const char *key, const char *value,
+		     char *why, size_t size)
+{
+	uint32_t port;
+	int r;
+
+	if (strcmp(key, "cluster-name") == 0)
+		return set_cluster_name(value, cfg->cluster_name, why, size);
+	if (strcmp(key, "transport") == 0)
+		return set_transport(value, &cfg->transport, why, size);
+	if (strcmp(key, "data-dir") == 0)
+		return set_path(value, cfg->data_dir, sizeof(cfg->data_dir), why, size);
+	if (strcmp(key, "control-socket") == 0)
+		return set_path(value, cfg->control_socket, sizeof(cfg->control_socket),
+				why, size);
+	if (strcmp(key, "control-group") == 0)
+		return set_u32(value, 0, UINT32_MAX - 1, &cfg->control_group, why, size);
+	if (strcmp(key, "raft-port") == 0) {
+		r = set_u32(value, 1, 65535, &port, why, size);
+		if (r == 0)
+			cfg->raft_port = (uint16_t)port;
+		return r;
+	}
+	if (strcmp(key, "raft-link") == 0)
+		return set_u32(value, 0, VC_MAX_LINKS - 1, &cfg->raft_link, why, size);
+	if (strcmp(key, "election-timeout-ms") == 0)
+		return set_u32(value, 50, 60000, &cfg->election_timeout_ms, why, size);
+	if (strcmp(key, "raft-heartbeat-ms") == 0)
+		return set_u32(value, 5, 10000, &cfg->raft_heartbeat_ms, why, size);
+	if (strcmp(key, "log-level") == 0)
+		return set_log_level(value, cfg->log_level, sizeof(cfg->log_level), why, size);
+	if (strcmp(key, "syslog") == 0)
+		return set_bool(value, &cfg->syslog, why, size);
+	if (strcmp(key, "auto-bootstrap") == 0)
+		return set_bool(value, &cfg->auto_bootstrap, why, size);
+	if (strcmp(key, "fencer") == 0)
+		return set_path(value, cfg->fencer, sizeof(cfg->fencer), why, size);
+	return -ENOENT;
+}
+
 enum { SLOT_LINK0 = 19, N_SLOTS = SLOT_LINK0 + VC_MAX_LINKS };
 
 static const char *const slot_keys[SLOT_LINK0] = {
@@ -293,6 +416,8 @@ struct parser {
 	struct vc_peer_cfg *peer;	/* NULL while in [node] or [fence] */
 	bool in_section;
 	bool in_fence;
+	bool in_agent;
+	unsigned int agent_key_line[16];	/* by agent_key_index() */
 	char section[32];		/* "node", "fence" or "peer N" */
 	unsigned int key_id_line;
 	unsigned int key_line[N_SLOTS];
@@ -364,6 +489,53 @@ static int start_fence(struct parser *p)
 	return 0;
 }
 
+static int start_agent(struct parser *p)
+{
+	if (p->cfg->has_agent)
+		return perr(p, "section [agent] repeats line %u", p->cfg->agent_line);
+	p->cfg->has_agent = true;
+	p->cfg->agent_line = p->line;
+	p->peer = NULL;
+	p->in_fence = false;
+	p->in_agent = true;
+	snprintf(p->section, sizeof(p->section), "agent");
+	return 0;
+}
+
+static const char *const agent_keys[] = {
+	"cluster-name", "transport", "data-dir", "control-socket", "control-group",
+	"raft-port", "raft-link", "election-timeout-ms", "raft-heartbeat-ms",
+	"log-level", "syslog", "auto-bootstrap", "fencer",
+};
+
+static int agent_key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(agent_keys) / sizeof(agent_keys[0]); i++)
+		if (strcmp(key, agent_keys[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int parse_agent_key(struct parser *p, const char *key, const char *value)
+{
+	char why[VC_ERR_LEN / 2];
+	int idx = agent_key_index(key), r;
+
+	if (idx < 0)
+		return perr(p, "unknown key '%s' in [agent] (valid: %s)", key,
+			    vc_agent_keys_help);
+	if (p->agent_key_line[idx])
+		return perr(p, "key '%s' in [agent] repeats line %u", key,
+			    p->agent_key_line[idx]);
+	r = vc_agent_cfg_set(&p->cfg->agent, key, value, why, sizeof(why));
+	if (r < 0)
+		return perr(p, "key '%s' in [agent]: %s", key, why);
+	p->agent_key_line[idx] = p->line;
+	return 0;
+}
+
 static int start_peer(struct parser *p, const char *name, const char *id_text)
 {
 	struct vc_config *cfg = p->cfg;
@@ -397,8 +569,11 @@ static int parse_section(struct parser *p, char *s)
 		return perr(p, "unknown section '%s' (%s)", s, sections_valid);
 	s[len - 1] = '\0';
 	name = trim(s + 1);
+	p->in_agent = false;
 	if (strcmp(name, "node") == 0)
 		r = start_node(p);
+	else if (strcmp(name, "agent") == 0)
+		r = start_agent(p);
 	else if (strcmp(name, "fence") == 0)
 		r = start_fence(p);
 	else if (strncmp(name, "peer", 4) == 0 && (name[4] == ' ' || name[4] == '\t'))
@@ -506,6 +681,8 @@ static int parse_key_value(struct parser *p, char *s)
 	if (!p->in_section)
 		return perr(p, "key '%s' before any section (valid: start with [node] or [peer N])",
 			    key);
+	if (p->in_agent)
+		return parse_agent_key(p, key, value);
 	link_id = link_key_id(key);
 	slot = key_slot(key, link_id);
 	if (slot >= 0 && p->key_line[slot])
@@ -589,6 +766,7 @@ int vc_config_parse(const char *text, size_t len, const char *filename,
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
+	vc_agent_cfg_defaults(&cfg->agent);
 	p.file = filename;
 	p.err = err;
 	p.err_size = err_size;

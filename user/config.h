@@ -112,6 +112,36 @@ struct vc_peer_cfg {
 
 #define VC_PATH_LEN		1024
 
+/* [agent]: vclusterd only ("vclusterctl load" ignores the section). */
+enum vc_transport {
+	VC_TRANSPORT_AUTO,		/* kernel when the module is loaded */
+	VC_TRANSPORT_KERNEL,
+	VC_TRANSPORT_USER,
+};
+
+#define VC_CLUSTER_NAME_LEN	64
+#define VC_AGENT_DEFAULT_RAFT_PORT	5421
+#define VC_AGENT_DEFAULT_DATA_DIR	"/var/lib/vcluster"
+#define VC_AGENT_DEFAULT_SOCKET		"/run/vcluster/vclusterd.sock"
+#define VC_AGENT_DEFAULT_ELECTION_MS	1000
+#define VC_AGENT_DEFAULT_RAFT_HB_MS	100
+
+struct vc_agent_cfg {
+	char cluster_name[VC_CLUSTER_NAME_LEN];
+	uint32_t transport;		/* enum vc_transport */
+	char data_dir[VC_PATH_LEN];	/* absolute after parsing */
+	char control_socket[VC_PATH_LEN];
+	uint32_t control_group;		/* gid that may connect, 0: root only */
+	uint16_t raft_port;		/* TCP, on raft-link's address */
+	uint32_t raft_link;		/* link id whose address raft uses */
+	uint32_t election_timeout_ms;
+	uint32_t raft_heartbeat_ms;
+	char log_level[16];		/* "info", ... */
+	bool syslog;
+	bool auto_bootstrap;		/* voters bootstrap an empty data dir */
+	char fencer[VC_PATH_LEN];	/* vcluster-fencer binary, "" default */
+};
+
 struct vc_config {
 	bool has_node;
 	struct vc_node_cfg node;
@@ -123,6 +153,9 @@ struct vc_config {
 	unsigned int fence_line;
 	size_t n_peers;
 	struct vc_peer_cfg peers[VC_MAX_PEERS];
+	bool has_agent;
+	struct vc_agent_cfg agent;	/* defaults filled even without [agent] */
+	unsigned int agent_line;
 };
 
 /* Ranges, shared by the setters, the help texts and the man page. */
@@ -161,6 +194,17 @@ int vc_fence_cfg_set(struct vc_fence_cfg *cfg, const char *key, const char *valu
 		     char *why, size_t why_size);
 /* Checks across keys: action given, pretimeout below the agent timeout. */
 int vc_fence_cfg_check(const struct vc_fence_cfg *cfg, char *why, size_t why_size);
+
+/*
+ * Set one [agent] key ("cluster-name", "transport", "data-dir", ...).
+ * Paths are kept as written; relative ones are relative to the config
+ * file's directory, which the agent resolves.
+ */
+int vc_agent_cfg_set(struct vc_agent_cfg *cfg, const char *key, const char *value,
+		     char *why, size_t why_size);
+/* Fill the defaults of every [agent] key. */
+void vc_agent_cfg_defaults(struct vc_agent_cfg *cfg);
+extern const char vc_agent_keys_help[];
 
 /* The keys each section accepts, for error messages and help. */
 extern const char vc_node_keys_help[];

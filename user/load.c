@@ -3,7 +3,8 @@
  * vclusterctl load: make the kernel's node and peers match a config file.
  * [node] is applied with one NODE_SET, then its key-file with KEY_SET,
  * peers missing from the file are deleted, the others added (or changed if
- * they exist), then --start, then --arm with [fence].
+ * they exist), then --start, then --arm with [fence].  The steps are
+ * apply.c's, which vclusterd's kernel transport uses too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,9 +14,9 @@
 #include <linux/vcluster.h>
 #include <netlink/genl/genl.h>
 
+#include "apply.h"
 #include "blake2s.h"
 #include "keyfile.h"
-#include "msg.h"
 #include "vclusterctl.h"
 
 struct load_opts {
@@ -93,63 +94,6 @@ out:
 	return 0;
 }
 
-struct peer_ids {
-	size_t n;
-	uint32_t ids[VC_MAX_PEERS * 2];
-};
-
-static int peer_id_reply(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *a = nlmsg_find_attr(nlmsg_hdr(msg), GENL_HDRLEN, VC_A_PEER_NODE_ID);
-	struct peer_ids *p = arg;
-
-	if (a && p->n < sizeof(p->ids) / sizeof(p->ids[0]))
-		p->ids[p->n++] = nla_get_u32(a);
-	return 0;
-}
-
-static bool in_config(const struct vc_config *cfg, uint32_t node_id)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->n_peers; i++)
-		if (cfg->peers[i].node_id == node_id)
-			return true;
-	return false;
-}
-
-static bool in_ids(const struct peer_ids *p, uint32_t node_id)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (p->ids[i] == node_id)
-			return true;
-	return false;
-}
-
-static int delete_stale_peers(const struct cmd_ctx *ctx, struct vc_nl *nl,
-			      const struct vc_config *cfg, struct peer_ids *have)
-{
-	struct nl_msg *msg = vc_nl_msg_new(nl, VC_CMD_PEER_GET, NLM_F_DUMP);
-	char where[64];
-	size_t i;
-	int r;
-
-	r = msg ? vc_nl_request(nl, msg, peer_id_reply, have) : -ENOMEM;
-	if (r < 0)
-		return kernel_error(ctx, nl, "listing peers", r);
-	for (i = 0; i < have->n; i++) {
-		if (in_config(cfg, have->ids[i]))
-			continue;
-		r = simple_request(nl, VC_CMD_PEER_DEL, VC_A_PEER_NODE_ID, have->ids[i], true);
-		snprintf(where, sizeof(where), "deleting peer %u", have->ids[i]);
-		if (r < 0)
-			return kernel_error(ctx, nl, where, r);
-	}
-	return VC_EXIT_OK;
-}
-
 /* key-file as written, relative to the directory of the config file. */
 static void key_path(const char *conf, const char *key_file, char *out, size_t size)
 {
@@ -188,37 +132,16 @@ static int check_key_file(const struct cmd_ctx *ctx, const char *file,
 	return VC_EXIT_OK;
 }
 
-static int arm(const struct cmd_ctx *ctx, struct vc_nl *nl, const char *file,
-	       const struct vc_config *cfg)
-{
-	struct nl_msg *msg = vc_nl_msg_new(nl, VC_CMD_FENCE_ARM, 0);
-	char where[320];
-	int r;
-
-	if (msg && vc_msg_put_fence(msg, &cfg->fence) < 0) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	r = msg ? vc_nl_request(nl, msg, NULL, NULL) : -ENOMEM;
-	snprintf(where, sizeof(where), "%s:%u: [fence]", file, cfg->fence_line);
-	return r < 0 ? kernel_error(ctx, nl, where, r) : VC_EXIT_OK;
-}
-
 static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char *file,
 			const struct vc_config *cfg, const struct load_opts *o)
 {
 	char path[VC_PATH_LEN + 256];
-	struct peer_ids have = { 0 };
-	char where[320];
-	size_t i;
+	char where[VC_PATH_LEN + 64];
 	int r;
 
-	if (cfg->has_node && cfg->node.set) {
-		r = node_set_request(nl, &cfg->node);
-		snprintf(where, sizeof(where), "%s: [node]", file);
-		if (r < 0)
-			return kernel_error(ctx, nl, where, r);
-	}
+	r = vc_apply_node(nl, cfg, ~0u, file, where, sizeof(where));
+	if (r < 0)
+		return kernel_error(ctx, nl, where, r);
 	if (cfg->key_file[0]) {
 		key_path(file, cfg->key_file, path, sizeof(path));
 		key_where(file, cfg, where, sizeof(where));
@@ -226,24 +149,12 @@ static int apply_config(const struct cmd_ctx *ctx, struct vc_nl *nl, const char 
 		if (r != VC_EXIT_OK)
 			return r;
 	}
-	r = delete_stale_peers(ctx, nl, cfg, &have);
-	if (r != VC_EXIT_OK)
-		return r;
-	for (i = 0; i < cfg->n_peers; i++) {
-		const struct vc_peer_cfg *p = &cfg->peers[i];
-		bool exists = in_ids(&have, p->node_id);
-
-		r = peer_request(nl, exists ? VC_CMD_PEER_SET : VC_CMD_PEER_ADD, p);
-		snprintf(where, sizeof(where), "%s:%u: [peer %u]", file, p->line, p->node_id);
-		if (r < 0)
-			return kernel_error(ctx, nl, where, r);
-	}
-	if (o->start) {
-		r = simple_request(nl, VC_CMD_START, 0, 0, false);
-		if (r < 0)
-			return kernel_error(ctx, nl, "start", r);
-	}
-	return o->arm ? arm(ctx, nl, file, cfg) : VC_EXIT_OK;
+	r = vc_apply_peers(nl, cfg, file, where, sizeof(where));
+	if (r == 0 && o->start)
+		r = vc_apply_start(nl, 0, where, sizeof(where));
+	if (r == 0 && o->arm)
+		r = vc_apply_arm(nl, cfg, file, where, sizeof(where));
+	return r < 0 ? kernel_error(ctx, nl, where, r) : VC_EXIT_OK;
 }
 
 int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)

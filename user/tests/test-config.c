@@ -133,13 +133,13 @@ static const struct {
 	{ "port = 1\n",
 	  "t.conf:1: key 'port' before any section (valid: start with [node] or [peer N])" },
 	{ "[nodes]\n",
-	  "t.conf:1: unknown section '[nodes]' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[nodes]' (valid: [node], [fence], [agent], [peer N] with N in 1..4294967295)" },
 	{ "[node\n",
-	  "t.conf:1: unknown section '[node' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[node' (valid: [node], [fence], [agent], [peer N] with N in 1..4294967295)" },
 	{ "[peer 0]\n",
-	  "t.conf:1: unknown section '[peer 0]' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[peer 0]' (valid: [node], [fence], [agent], [peer N] with N in 1..4294967295)" },
 	{ "[peer x]\n",
-	  "t.conf:1: unknown section '[peer x]' (valid: [node], [fence], [peer N] with N in 1..4294967295)" },
+	  "t.conf:1: unknown section '[peer x]' (valid: [node], [fence], [agent], [peer N] with N in 1..4294967295)" },
 	{ "[node]\n[node]\n", "t.conf:2: section [node] repeats line 1" },
 	{ "[peer 2]\nlink0 = 198.18.0.2\n[peer 2]\n", "t.conf:3: section [peer 2] repeats line 1" },
 	{ "[node]\nnode-id 1\n", "t.conf:2: expected 'key = value' or a [section], got 'node-id 1'" },
@@ -310,7 +310,77 @@ TEST(config_error_buffer_small)
 	return true;
 }
 
+TEST(config_agent_section)
+{
+	CHECK_EQ(parse("[node]\nnode-id = 1\n"), 0);
+	CHECK(!cfg.has_agent);
+	CHECK_STR(cfg.agent.cluster_name, "vcluster");
+	CHECK_EQ(cfg.agent.transport, VC_TRANSPORT_AUTO);
+	CHECK_EQ(cfg.agent.raft_port, VC_AGENT_DEFAULT_RAFT_PORT);
+	CHECK_EQ(cfg.agent.election_timeout_ms, VC_AGENT_DEFAULT_ELECTION_MS);
+	CHECK_STR(cfg.agent.data_dir, VC_AGENT_DEFAULT_DATA_DIR);
+
+	CHECK_EQ(parse("[agent]\ncluster-name = rack-4.a\ntransport = user\n"
+		       "data-dir = data\ncontrol-socket = /run/x.sock\ncontrol-group = 27\n"
+		       "raft-port = 6000\nraft-link = 1\nelection-timeout-ms = 500\n"
+		       "raft-heartbeat-ms = 50\nlog-level = debug\nsyslog = yes\n"
+		       "auto-bootstrap = yes\nfencer = /usr/sbin/vcluster-fencer\n"), 0);
+	CHECK(cfg.has_agent);
+	CHECK_EQ(cfg.agent_line, 1);
+	CHECK_STR(cfg.agent.cluster_name, "rack-4.a");
+	CHECK_EQ(cfg.agent.transport, VC_TRANSPORT_USER);
+	CHECK_STR(cfg.agent.data_dir, "data");
+	CHECK_STR(cfg.agent.control_socket, "/run/x.sock");
+	CHECK_EQ(cfg.agent.control_group, 27);
+	CHECK_EQ(cfg.agent.raft_port, 6000);
+	CHECK_EQ(cfg.agent.raft_link, 1);
+	CHECK_EQ(cfg.agent.election_timeout_ms, 500);
+	CHECK_EQ(cfg.agent.raft_heartbeat_ms, 50);
+	CHECK_STR(cfg.agent.log_level, "debug");
+	CHECK(cfg.agent.syslog && cfg.agent.auto_bootstrap);
+	CHECK_STR(cfg.agent.fencer, "/usr/sbin/vcluster-fencer");
+	return true;
+}
+
+TEST(config_agent_errors_exact)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{ "[agent]\ntransport = tcp\n",
+		  "t.conf:2: key 'transport' in [agent]: 'tcp' is not a transport (valid: auto, kernel, user)" },
+		{ "[agent]\nfoo = 1\n",
+		  "t.conf:2: unknown key 'foo' in [agent] (valid: cluster-name, transport, data-dir, control-socket, control-group, raft-port, raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, auto-bootstrap, fencer)" },
+		{ "[agent]\nraft-port = 0\n",
+		  "t.conf:2: key 'raft-port' in [agent]: '0' is out of range (valid: 1..65535)" },
+		{ "[agent]\ncluster-name = a b\n",
+		  "t.conf:2: key 'cluster-name' in [agent]: 'a b' is not a cluster name (valid: 1..63 of A-Z a-z 0-9 - _ .)" },
+		{ "[agent]\nlog-level = loud\n",
+		  "t.conf:2: key 'log-level' in [agent]: 'loud' is not a log level (valid: err, warning, notice, info, debug)" },
+		{ "[agent]\nsyslog = yes\nsyslog = no\n",
+		  "t.conf:3: key 'syslog' in [agent] repeats line 2" },
+		{ "[agent]\n[agent]\n", "t.conf:2: section [agent] repeats line 1" },
+		{ "[agent]\nelection-timeout-ms = 10\n",
+		  "t.conf:2: key 'election-timeout-ms' in [agent]: '10' is out of range (valid: 50..60000)" },
+	};
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = parse(cases[i].text);
+
+		if (r != -EINVAL || strcmp(err, cases[i].err) != 0) {
+			printf("# case %zu: r=%d\n#   got:  \"%s\"\n#   want: \"%s\"\n", i, r, err,
+			       cases[i].err);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 const struct vc_test config_tests[] = {
+	T(config_agent_section),
+	T(config_agent_errors_exact),
 	T(config_example),
 	T(config_whitespace_comments_crlf),
 	T(config_empty_and_peers_only),
