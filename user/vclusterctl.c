@@ -17,6 +17,7 @@
 #include <linux/vcluster.h>
 #include <netlink/genl/genl.h>
 
+#include "agentctl.h"
 #include "config.h"
 #include "json.h"
 #include "msg.h"
@@ -500,6 +501,52 @@ static const struct cmd commands[] = {
 	{ "key del", cmd_key_del, "ID", "delete a key",
 	  "Refused for the primary key while running.\n" },
 	{ "key list", cmd_key_list, "[--json]", "list key ids (never their values)", "" },
+	/* The agent's control socket (agentctl.c); -s PATH chooses it. */
+	{ "status", cmd_status, "[--json] [--timeout SEC]", "show the cluster as the agent sees it",
+	  "Asks the agent (vclusterd) for the designated controller (DC), the raft\n"
+	  "term and state, quorum, and every node: state, membership, incarnation,\n"
+	  "votes, links up/total, fence strength, flags (self, dc, standby,\n"
+	  "maintenance) and pending fence windows.  --timeout: wait at most SEC\n"
+	  "seconds for the answer (default 30).  Exit 3 when the agent cannot be\n"
+	  "reached.\n" },
+	{ "node list", cmd_node_list, "[--json] [--timeout SEC]", "list the cluster's nodes (agent)",
+	  "The node table of 'status' alone; --json prints its \"nodes\" array.\n" },
+	{ "node standby", cmd_node_standby, "NODEID [--timeout SEC]",
+	  "move a node's resources away and place none there",
+	  "Committed through the DC; needs root.  The node stays a member.\n" },
+	{ "node unstandby", cmd_node_unstandby, "NODEID [--timeout SEC]",
+	  "let resources run on a node again", "Needs root.\n" },
+	{ "node maintenance", cmd_node_maintenance, "NODEID [on|off] [--timeout SEC]",
+	  "stop (or resume) managing a node's resources",
+	  "on (the default): the cluster leaves the node's resources as they are\n"
+	  "and neither monitors nor recovers them; off resumes.  Needs root.\n" },
+	{ "node confirm-fenced", cmd_node_confirm_fenced, "NODEID [--timeout SEC]",
+	  "confirm that a silent node is off",
+	  "For a node that advertised weak fencing (log action, or unarmed): the\n"
+	  "DC recovers its resources only after a person confirms that the node\n"
+	  "is powered off or cut off.  Confirming a node that still runs its\n"
+	  "resources can run them twice.  Needs root.\n" },
+	{ "cluster bootstrap", cmd_cluster_bootstrap, "[--timeout SEC]",
+	  "create the cluster from the configured voters",
+	  "Writes the initial raft configuration into this voter's empty data\n"
+	  "directory.  Refused when it already holds state.  Needs root.\n" },
+	{ "cluster join", cmd_cluster_join, "[voter|standby] [--timeout SEC]",
+	  "ask the DC to add this node",
+	  "The DC commits this node as a member with the given role (default:\n"
+	  "as configured).  Needs root.\n" },
+	{ "cluster leave", cmd_cluster_leave, "[--timeout SEC]", "leave the cluster in an orderly way",
+	  "The DC records this node's resources stopped and removes it; then the\n"
+	  "node stops heartbeating with an authenticated leave.  Needs root.\n" },
+	{ "watch", cmd_watch, "[--json] [--history] [--count N] [--timeout SEC] [--ready FILE]",
+	  "print the agent's events as they happen",
+	  "One line per event, until SIGINT: time, event name, then its fields.\n"
+	  "--history first prints the events the agent keeps (the most recent\n"
+	  "256), --count exits after N events, --timeout after SEC seconds (exit 5\n"
+	  "if --count was not reached), --ready creates FILE once subscribed.\n" },
+	{ "history", cmd_history, "[--json] [--limit N] [--timeout SEC]",
+	  "print the agent's recent events",
+	  "The events the agent keeps in memory (the most recent 256), oldest\n"
+	  "first; --limit: only the last N.\n" },
 	{ "help", cmd_help, "[COMMAND]", "show help", "" },
 	{ "version", cmd_version, "", "show the version", "" },
 };
@@ -510,9 +557,9 @@ static void print_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: " PROG " [--json] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: " PROG " [--json] [-s SOCKET] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-19s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'" PROG " COMMAND --help' shows the arguments of COMMAND.\n");
 }
 
@@ -525,7 +572,7 @@ static void print_cmd_help(const struct cmd *c)
 
 static const char *const groups[][2] = {
 	{ "node", "node show" }, { "peer", "peer list" }, { "fence", "fence show" },
-	{ "proc", "proc list" }, { "key", "key list" },
+	{ "proc", "proc list" }, { "key", "key list" }, { "cluster", "status" },
 };
 
 /* "peer" -> "peer list"; @word itself when it is no group. */
@@ -595,6 +642,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	argc = vc_take_common_flags(argc - 1, argv + 1, &ctx.json, &help);
 	argv++;
+	argc = agent_take_socket_flag(argc, argv);
+	if (argc < 0)
+		return VC_EXIT_USAGE;
 	if (argc == 0) {
 		print_usage(help ? stdout : stderr);
 		return help ? VC_EXIT_OK : VC_EXIT_USAGE;

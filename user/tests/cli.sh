@@ -14,6 +14,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 n=0
 failed=0
+PY=/usr/bin/python3
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$TMP/out" "$TMP/err"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
@@ -32,14 +33,16 @@ expect_err() {
 	if [ "$(cat "$TMP/err")" = "$1" ]; then ok "$2"; else echo "# wanted: $1" >>"$TMP/err"; not_ok "$2"; fi
 }
 
-echo "1..54"
+echo "1..79"
 
 expect 0 "--version" "$CTL" --version
 expect 2 "no arguments is a usage error" "$CTL"
 expect 0 "--help" "$CTL" --help
 for c in "node show" "node set" start stop "peer add" "peer set" "peer del" \
 	 "peer list" "peer show" monitor load "fence arm" "fence pet" "fence disarm" \
-	 "fence show" "proc add" "proc del" "proc list" "key set" "key del" "key list"; do
+	 "fence show" "proc add" "proc del" "proc list" "key set" "key del" "key list" \
+	 status "node list" "node standby" "node unstandby" "node maintenance" \
+	 "node confirm-fenced" "cluster bootstrap" "cluster join" "cluster leave" watch history; do
 	# shellcheck disable=SC2086
 	"$CTL" $c --help >"$TMP/out" 2>"$TMP/err"
 	if [ $? -eq 0 ] && grep -q "^usage: vclusterctl $c " "$TMP/out"; then
@@ -62,6 +65,36 @@ if [ $rc -eq 3 ]; then
 		"node show without the module says so (exit 3)"
 else
 	skip "node show without the module says so (exit 3)" "the vcluster family exists here (exit $rc)"
+fi
+
+# issue 4: the agent's subcommands without an agent
+NOSOCK="$TMP/none.sock"
+expect 3 "status without an agent (exit 3)" env VCLUSTER_SOCKET="$NOSOCK" "$CTL" status
+expect_err "vclusterctl: status: cannot reach the agent at $NOSOCK: No such file or directory (is vclusterd running? -s PATH or \$VCLUSTER_SOCKET choose another socket)" \
+	"status without an agent names the socket"
+expect 3 "-s chooses the socket" "$CTL" -s "$NOSOCK" watch --count 1
+expect_err "vclusterctl: watch: cannot reach the agent at $NOSOCK: No such file or directory (is vclusterd running? -s PATH or \$VCLUSTER_SOCKET choose another socket)" \
+	"watch without an agent names the socket given with -s"
+expect 3 "--socket=PATH after the command" "$CTL" node list --socket="$NOSOCK"
+expect 2 "-s without a path" "$CTL" status -s
+expect 2 "node standby without a node id" "$CTL" -s "$NOSOCK" node standby
+expect_err "vclusterctl: node standby: missing NODEID (see 'vclusterctl node standby --help')" \
+	"node standby says what is missing"
+expect 2 "node maintenance with a bad switch" "$CTL" -s "$NOSOCK" node maintenance 2 maybe
+expect 2 "watch with a bad count" "$CTL" -s "$NOSOCK" watch --count 0
+expect 2 "cluster join with a bad role" "$CTL" -s "$NOSOCK" cluster join king
+expect 2 "history with an unknown option" "$CTL" -s "$NOSOCK" history --frob
+if [ -x "$PY" ]; then
+	"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMP/stale.sock"
+	expect 3 "a socket nobody listens on (exit 3)" "$CTL" -s "$TMP/stale.sock" status --json
+	if grep -q "Connection refused (is vclusterd running?" "$TMP/err"; then
+		ok "a stale socket is reported as refused"
+	else
+		not_ok "a stale socket is reported as refused"
+	fi
+else
+	skip "a socket nobody listens on (exit 3)" "no $PY"
+	skip "a stale socket is reported as refused" "no $PY"
 fi
 
 cat >"$TMP/good.conf" <<'CONF'
@@ -169,6 +202,6 @@ else
 	skip "replay repeats the first datagram" "no /usr/bin/python3"
 fi
 
-[ "$n" -eq 54 ] || { echo "# ran $n checks, planned 54"; failed=$((failed + 1)); }
+[ "$n" -eq 79 ] || { echo "# ran $n checks, planned 79"; failed=$((failed + 1)); }
 [ $failed -eq 0 ] || { echo "# $failed failed"; exit 1; }
 exit 0

@@ -1,0 +1,1770 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * vclusterd's glue: one libuv loop owns every descriptor, and this file
+ * connects the parts that own them.
+ *
+ *   membership (mship-*.c)  ──peer/quorum/fence events──►  here
+ *   raft (consensus.c)      ──leader changes, forwarded requests──► here
+ *   here ──entries──► raft ──committed entries──► state.c (every host)
+ *   here ──events + now──► dc.c (the DC only) ──actions──► raft
+ *   control socket (ctl.c)  ──requests──► here ──replies/events──► clients
+ *
+ * Timers, all on the loop:
+ *   tick     every raft heartbeat: the quorum lease (pet the watchdog only
+ *            while raft says we are in touch with a quorum), arming, the
+ *            advisory payload, and the DC's next deadline.
+ *
+ * Safety notes (the rules are in Documentation/fencing.rst):
+ * - The watchdog is armed only once this host is both quorate in the
+ *   membership and in touch with a raft quorum: arming starts the quorum
+ *   deadline, and before that the host runs nothing.
+ * - Petting needs the raft lease, so an agent cut off from the majority
+ *   (or hung) lets its own host fence itself.
+ * - The DC commits a node as fenced only when dc.c says its window has
+ *   closed on the DC's own clock, for a majority of voters' views.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "../parse.h"
+#include "agent.h"
+#include "consensus.h"
+#include "ctl.h"
+#include "dc.h"
+#include "incarnation.h"
+#include "log.h"
+#include "mship.h"
+#include "sdnotify.h"
+#include "state.h"
+
+#define FORWARD_TIMEOUT_MS	3000
+#define TRANSFER_WAIT_MS	3000
+#define REPORT_RESEND_MS	1000
+
+struct agent {
+	uv_loop_t loop;
+	struct vcd_aconf *ac;
+	const struct vcd_run_opts *opts;
+	uint64_t incarnation;
+	uint64_t started_ns;
+
+	struct vcd_mship *ms;
+	bool mship_started;
+	bool armed;
+	bool fenced;
+	uint8_t fence_reason;
+
+	struct vcd_cons *cons;
+	struct vcd_cons_params cp;
+	uint64_t leader_id;
+	uint64_t term;
+	bool is_dc;
+	bool lease;			/* last tick: in touch with a quorum */
+	uint64_t last_pet_ns;
+
+	struct vcd_state *state;
+	struct vcd_dc *dc;
+	struct vcd_ctl *ctl;
+
+	uv_timer_t tick;
+	uv_signal_t sig_term;
+	uv_signal_t sig_int;
+	uv_signal_t sig_pipe;
+	uint64_t last_report_ns;
+
+	int exit_code;
+	bool stopping;
+	bool transferring;
+	int closing;			/* handles and parts still closing */
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers */
+
+uint64_t vcd_now_ns(void);
+
+static double ms_of(int64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* Send an event to every `watch` client. */
+static void emit(struct agent *a, const char *name, json_t *fields)
+{
+	json_t *ev = fields ? fields : json_object();
+
+	json_object_set_new(ev, "event", json_string(name));
+	json_object_set_new(ev, "boottime_ns", json_integer((json_int_t)vcd_now_ns()));
+	json_object_set_new(ev, "node", json_integer(a->ac->node_id));
+	if (a->ctl)
+		vcd_ctl_event(a->ctl, ev);
+	else
+		json_decref(ev);
+}
+
+static const struct vcd_cons_member *member_of(const struct agent *a, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < a->ac->n_members; i++)
+		if (a->ac->members[i].id == id)
+			return &a->ac->members[i];
+	return NULL;
+}
+
+static bool is_voter(const struct agent *a, uint64_t id)
+{
+	const struct vcd_cons_member *m = member_of(a, id);
+
+	return m && m->role == VCD_CONS_VOTER;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entries: submit and log the outcome */
+
+struct submit_ctx {
+	struct agent *a;
+	char what[160];
+	struct vcd_ctl_req *req;	/* reply to this client, if any */
+};
+
+static void submit_done(void *arg, int status)
+{
+	struct submit_ctx *sc = arg;
+
+	if (status < 0)
+		vcd_warn("committing %s failed: %s", sc->what, strerror(-status));
+	else
+		vcd_debug("committed %s", sc->what);
+	if (sc->req) {
+		if (status < 0)
+			vcd_ctl_fail(sc->req, status, "committing %s failed: %s", sc->what,
+				     strerror(-status));
+		else
+			vcd_ctl_reply(sc->req, json_pack("{s:s}", "committed", sc->what));
+	}
+	free(sc);
+}
+
+/* Submit an entry that state.c's vcd_entry_*() built (freed here). */
+static int submit_raw(struct agent *a, char *buf, size_t len, const char *what,
+		      struct vcd_ctl_req *req)
+{
+	struct submit_ctx *sc = calloc(1, sizeof(*sc));
+	int r;
+
+	if (!sc) {
+		free(buf);
+		return -ENOMEM;
+	}
+	sc->a = a;
+	sc->req = req;
+	snprintf(sc->what, sizeof(sc->what), "%s", what);
+	r = vcd_cons_submit(a->cons, buf, len, submit_done, sc);
+	free(buf);
+	if (r < 0) {
+		vcd_warn("cannot submit %s: %s", what, strerror(-r));
+		free(sc);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies that go either to a local client or back over raft's RPC */
+
+struct agent;
+
+struct reply {
+	struct vcd_ctl_req *req;
+	vcd_cons_rpc_reply_fn rpc;
+	void *rpc_ctx;
+	/* Runs after the answer went out (cluster leave stops the agent). */
+	void (*then)(struct agent *a, int status);
+	struct agent *then_agent;
+};
+
+static void reply_then(const struct reply *rp, int status)
+{
+	if (rp->then)
+		rp->then(rp->then_agent, status);
+}
+
+static void rpc_answer(const struct reply *rp, json_t *msg)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+
+	rp->rpc(rp->rpc_ctx, s ? s : "{\"ok\":false,\"errno\":\"ENOMEM\"}",
+		s ? strlen(s) : 30);
+	free(s);
+	json_decref(msg);
+}
+
+static void reply_ok(const struct reply *rp, json_t *result)
+{
+	if (rp->req)
+		vcd_ctl_reply(rp->req, result);
+	else
+		rpc_answer(rp, json_pack("{s:b,s:o}", "ok", 1, "result",
+					 result ? result : json_object()));
+	reply_then(rp, 0);
+}
+
+static void reply_err(const struct reply *rp, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reply_err(const struct reply *rp, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rp->req)
+		vcd_ctl_fail(rp->req, err, "%s", msg);
+	else
+		rpc_answer(rp, json_pack("{s:b,s:s,s:s}", "ok", 0, "errno",
+					 vcd_ctl_errno_name(err), "error", msg));
+	reply_then(rp, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Membership snapshot helpers */
+
+static int members(struct agent *a, struct vcd_member *out, size_t max, size_t *n)
+{
+	*n = 0;
+	if (!a->mship_started)
+		return -ENOTCONN;
+	return a->ms->ops->members(a->ms, out, max, n);
+}
+
+static const struct vcd_member *find_member(const struct vcd_member *ms, size_t n,
+					    uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ms[i].node_id == id)
+			return &ms[i];
+	return NULL;
+}
+
+static bool member_up(const struct vcd_member *m)
+{
+	return m && (m->state == VC_PEER_STATE_UP || m->state == VC_PEER_STATE_SUSPECT);
+}
+
+static struct vcd_dc_now dc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (struct vcd_dc_now){
+		.ns = vcd_now_ns(),
+		.wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	};
+}
+
+static struct vcd_dc_peer dc_peer_of(const struct vcd_member *m)
+{
+	return (struct vcd_dc_peer){
+		.node_id = m->node_id,
+		.incarnation = m->incarnation,
+		.last_heard_ns = m->last_heard_ns,
+		.fenced_by_ns = m->fenced_by_ns,
+		.strong = m->fence_strong,
+		.armed = m->armed,
+		.fence_action = m->fence_action,
+	};
+}
+
+/* ------------------------------------------------------------------ */
+/* The DC's decisions */
+
+static void dc_json_event(struct agent *a, const struct vcd_dc_action *act)
+{
+	emit(a, "dc-decision", json_pack("{s:s,s:i,s:I,s:f,s:f,s:i,s:i,s:s}",
+					 "action", vcd_dc_act_name(act->type),
+					 "subject", (int)act->node_id,
+					 "incarnation", (json_int_t)act->incarnation,
+					 "last_heard_ms_ago", act->last_heard_ns ?
+						ms_of((int64_t)(act->now_ns - act->last_heard_ns)) : -1.0,
+					 "window_ms", act->deadline_ns ?
+						ms_of((int64_t)(act->deadline_ns - act->window_start_ns)) : -1.0,
+					 "votes_down", (int)act->votes_down,
+					 "votes_total", (int)act->votes_total,
+					 "text", act->text));
+}
+
+static void dc_schedule(struct agent *a, uint64_t deadline_ns);
+
+/* Carry out what dc.c decided: log, tell watchers, submit entries. */
+static void dc_run(struct agent *a, struct vcd_dc_out *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->n; i++) {
+		struct vcd_dc_action *act = &out->act[i];
+		char what[64];
+
+		vcd_notice("DC: %s", act->text);
+		dc_json_event(a, act);
+		if (!act->entry)
+			continue;
+		snprintf(what, sizeof(what), "%s of node %u", vcd_dc_act_name(act->type),
+			 act->node_id);
+		submit_raw(a, act->entry, act->entry_len, what, NULL);
+		act->entry = NULL;
+	}
+	dc_schedule(a, out->next_deadline_ns);
+	vcd_dc_out_clear(out);
+}
+
+static uv_timer_t dc_timer;
+
+static void dc_timer_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+	struct vcd_dc_out out;
+
+	if (!a->is_dc)
+		return;
+	vcd_dc_out_init(&out);
+	if (vcd_dc_tick(a->dc, dc_now(), &out) == 0)
+		dc_run(a, &out);
+	vcd_dc_out_free(&out);
+}
+
+/* Wake dc.c at @deadline_ns (0: nothing pending). */
+static void dc_schedule(struct agent *a, uint64_t deadline_ns)
+{
+	uint64_t now = vcd_now_ns(), ms;
+
+	if (!deadline_ns) {
+		uv_timer_stop(&dc_timer);
+		return;
+	}
+	/* Round up: a window closes at the ns dc.c said, never before. */
+	ms = deadline_ns > now ? (deadline_ns - now + 999999) / 1000000 : 0;
+	dc_timer.data = a;
+	uv_timer_start(&dc_timer, dc_timer_cb, ms, 0);
+}
+
+/* The state's nodes that may need a fence, as dc.c wants them. */
+static size_t dc_nodes(struct agent *a, struct vcd_dc_node *out, size_t max)
+{
+	static struct vcd_member ms[VC_MAX_PEERS];
+	size_t n_ms = 0, n = 0, i;
+
+	members(a, ms, VC_MAX_PEERS, &n_ms);
+	for (i = 0; i < vcd_state_n_nodes(a->state) && n < max; i++) {
+		const struct vcd_node *node = vcd_state_node_at(a->state, i);
+		const struct vcd_member *m;
+
+		if (node->id == a->ac->node_id)
+			continue;
+		if (node->state != VCD_NODE_ONLINE && node->state != VCD_NODE_DOWN)
+			continue;
+		m = find_member(ms, n_ms, node->id);
+		memset(&out[n], 0, sizeof(out[n]));
+		if (m)
+			out[n].peer = dc_peer_of(m);
+		out[n].peer.node_id = node->id;
+		out[n].peer.incarnation = node->incarnation;
+		if (m && m->incarnation != node->incarnation) {
+			/* The transport knows another life: none of its numbers apply. */
+			out[n].peer.last_heard_ns = 0;
+			out[n].peer.fenced_by_ns = 0;
+		}
+		out[n].up = m && member_up(m) && m->incarnation == node->incarnation;
+		out[n].down_committed = node->state == VCD_NODE_DOWN;
+		n++;
+	}
+	return n;
+}
+
+static void become_dc(struct agent *a)
+{
+	static struct vcd_dc_node nodes[VCD_STATE_MAX_NODES];
+	struct vcd_dc_out out;
+	size_t n = dc_nodes(a, nodes, VCD_STATE_MAX_NODES);
+
+	vcd_dc_out_init(&out);
+	if (vcd_dc_become(a->dc, a->term, nodes, n, dc_now(), &out) == 0)
+		dc_run(a, &out);
+	vcd_dc_out_free(&out);
+}
+
+/* The DC's own transport saw @m change. */
+static void dc_feed_member(struct agent *a, const struct vcd_member *m)
+{
+	const struct vcd_node *node = vcd_state_node(a->state, m->node_id);
+	struct vcd_dc_out out;
+	struct vcd_dc_peer p;
+
+	if (!a->is_dc || !node)
+		return;
+	vcd_dc_out_init(&out);
+	if (m->state == VC_PEER_STATE_DOWN) {
+		if (node->state == VCD_NODE_ONLINE || node->state == VCD_NODE_DOWN) {
+			p = dc_peer_of(m);
+			if (vcd_dc_peer_down(a->dc, &p, dc_now(), &out) == 0)
+				dc_run(a, &out);
+		}
+	} else if (member_up(m)) {
+		if (vcd_dc_peer_up(a->dc, m->node_id, m->incarnation, dc_now(), &out) == 0)
+			dc_run(a, &out);
+	}
+	vcd_dc_out_free(&out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Views: every voter tells the DC which peers it sees DOWN */
+
+static void view_sent(void *arg, int status, const char *json, size_t len)
+{
+	(void)arg;
+	(void)json;
+	(void)len;
+	if (status < 0)
+		vcd_debug("view report to the DC failed: %s", strerror(-status));
+}
+
+/* Our view of @m, for the DC (rule: a majority of voters must see it DOWN). */
+static void report_view(struct agent *a, const struct vcd_member *m)
+{
+	uint64_t now = vcd_now_ns();
+	int64_t fenced_in_ms = -1;
+	json_t *msg;
+	char *s;
+
+	if (a->is_dc || !a->leader_id || !is_voter(a, a->ac->node_id) ||
+	    m->node_id == a->leader_id)
+		return;
+	if (m->state == VC_PEER_STATE_DOWN && m->fenced_by_ns)
+		fenced_in_ms = m->fenced_by_ns > now ?
+			(int64_t)((m->fenced_by_ns - now + 999999) / 1000000) : 0;
+	msg = json_pack("{s:s,s:i,s:i,s:I,s:b,s:I}", "cmd", "view",
+			"voter", (int)a->ac->node_id, "subject", (int)m->node_id,
+			"incarnation", (json_int_t)m->incarnation,
+			"down", m->state == VC_PEER_STATE_DOWN, "fenced_in_ms",
+			(json_int_t)fenced_in_ms);
+	s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	json_decref(msg);
+	if (s)
+		vcd_cons_forward(a->cons, s, strlen(s), FORWARD_TIMEOUT_MS, view_sent, a);
+	free(s);
+}
+
+/* Re-send every DOWN view: after a leader change, and now and then. */
+static void report_all_views(struct agent *a)
+{
+	static struct vcd_member ms[VC_MAX_PEERS];
+	size_t n = 0, i;
+
+	if (members(a, ms, VC_MAX_PEERS, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (ms[i].state == VC_PEER_STATE_DOWN)
+			report_view(a, &ms[i]);
+	a->last_report_ns = vcd_now_ns();
+}
+
+/* The DC received a voter's view. */
+static void rpc_view(struct agent *a, uint64_t from, json_t *msg, const struct reply *rp)
+{
+	json_int_t voter = 0, subject = 0, inc = 0, fenced_in_ms = -1;
+	struct vcd_dc_view v = { 0 };
+	struct vcd_dc_out out;
+	struct vcd_dc_now now = dc_now();
+	int down = 0, r;
+
+	if (json_unpack(msg, "{s:I,s:I,s:I,s:b,s:I}", "voter", &voter, "subject", &subject,
+			"incarnation", &inc, "down", &down, "fenced_in_ms", &fenced_in_ms) < 0 ||
+	    (uint64_t)voter != from) {
+		reply_err(rp, -EINVAL, "malformed view report");
+		return;
+	}
+	v.voter_id = (uint32_t)voter;
+	v.node_id = (uint32_t)subject;
+	v.incarnation = (uint64_t)inc;
+	v.down = down;
+	/* Its remaining time, counted from when we received it: never earlier. */
+	v.fenced_by_ns = fenced_in_ms >= 0 ? now.ns + (uint64_t)fenced_in_ms * 1000000 : 0;
+	vcd_dc_out_init(&out);
+	r = vcd_dc_view(a->dc, &v, now, &out);
+	if (r == 0)
+		dc_run(a, &out);
+	vcd_dc_out_free(&out);
+	if (r < 0)
+		reply_err(rp, r, "view refused: %s", strerror(-r));
+	else
+		reply_ok(rp, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* node-up: the DC records each life it sees UP */
+
+static uint64_t up_submitted[VCD_STATE_MAX_NODES];
+static uint32_t up_submitted_id[VCD_STATE_MAX_NODES];
+
+static bool up_already_submitted(uint32_t id, uint64_t inc)
+{
+	size_t i;
+
+	for (i = 0; i < VCD_STATE_MAX_NODES; i++)
+		if (up_submitted_id[i] == id)
+			return up_submitted[i] >= inc;
+	return false;
+}
+
+static void note_up_submitted(uint32_t id, uint64_t inc)
+{
+	size_t i;
+
+	for (i = 0; i < VCD_STATE_MAX_NODES; i++) {
+		if (up_submitted_id[i] == id || !up_submitted_id[i]) {
+			up_submitted_id[i] = id;
+			up_submitted[i] = inc;
+			return;
+		}
+	}
+}
+
+static void commit_up(struct agent *a, uint32_t id, uint64_t inc)
+{
+	const struct vcd_node *node = vcd_state_node(a->state, id);
+	char what[64], *buf;
+	size_t len;
+
+	if (node && node->state == VCD_NODE_ONLINE && node->incarnation == inc)
+		return;
+	if (node && inc <= node->incarnation && node->state != VCD_NODE_UNKNOWN)
+		return;		/* rule 4: that life is over, or already recorded */
+	if (up_already_submitted(id, inc) || vcd_entry_node_up(id, inc, &buf, &len) < 0)
+		return;
+	note_up_submitted(id, inc);
+	snprintf(what, sizeof(what), "node-up of node %u (incarnation %" PRIu64 ")", id, inc);
+	submit_raw(a, buf, len, what, NULL);
+}
+
+/* The DC: every member UP (and itself) must be online in the state. */
+static void dc_commit_ups(struct agent *a)
+{
+	static struct vcd_member ms[VC_MAX_PEERS];
+	size_t n = 0, i;
+
+	if (!a->is_dc)
+		return;
+	commit_up(a, a->ac->node_id, a->incarnation);
+	if (members(a, ms, VC_MAX_PEERS, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (ms[i].state == VC_PEER_STATE_UP)
+			commit_up(a, ms[i].node_id, ms[i].incarnation);
+}
+
+/* ------------------------------------------------------------------ */
+/* Membership callbacks */
+
+static void shutdown_agent(struct agent *a, int exit_code);
+
+static void on_peer_changed(void *ctx, const struct vcd_member *m, uint8_t old_state)
+{
+	struct agent *a = ctx;
+	uint64_t now = vcd_now_ns();
+	int64_t fenced_in_ms = -1;
+
+	if (m->fenced_by_ns)
+		fenced_in_ms = m->fenced_by_ns > now ?
+			(int64_t)((m->fenced_by_ns - now) / 1000000) : 0;
+	vcd_info("peer %u: %s -> %s (incarnation %" PRIu64 ", fence window closes in %" PRId64 " ms, %s fencing)",
+		 m->node_id, vc_peer_state_name(old_state), vc_peer_state_name(m->state),
+		 m->incarnation, fenced_in_ms, m->fence_strong ? "strong" : "weak");
+	emit(a, "peer-state", json_pack("{s:i,s:s,s:s,s:I,s:I,s:b}", "peer", (int)m->node_id,
+					"state", vc_peer_state_name(m->state),
+					"old_state", vc_peer_state_name(old_state),
+					"incarnation", (json_int_t)m->incarnation,
+					"fenced_in_ms", (json_int_t)fenced_in_ms,
+					"strong", m->fence_strong));
+	if (m->state == VC_PEER_STATE_DOWN && a->leader_id == m->node_id && !a->is_dc) {
+		vcd_notice("the DC (node %u) is DOWN: starting an election now", m->node_id);
+		vcd_cons_leader_dead(a->cons, m->node_id);
+	}
+	dc_feed_member(a, m);
+	report_view(a, m);
+	if (m->state == VC_PEER_STATE_UP)
+		dc_commit_ups(a);
+}
+
+static void on_quorum_changed(void *ctx, bool quorate)
+{
+	struct agent *a = ctx;
+
+	vcd_notice("membership: %s", quorate ? "quorate" : "quorum lost");
+	emit(a, quorate ? "quorum-gained" : "quorum-lost", NULL);
+}
+
+static void on_pretimeout(void *ctx)
+{
+	struct agent *a = ctx;
+
+	vcd_warn("fencing watchdog pre-timeout: the agent has not petted it in time (raft lease %s)",
+		 a->lease ? "held" : "lost");
+	emit(a, "fence-pretimeout", NULL);
+}
+
+static void on_fenced(void *ctx, uint8_t reason)
+{
+	struct agent *a = ctx;
+
+	a->fenced = true;
+	a->fence_reason = reason;
+	vcd_err("this host was fenced (%s): stopping; restart gives a new incarnation",
+		vc_fence_reason_name(reason));
+	emit(a, "fenced", json_pack("{s:s}", "reason", vc_fence_reason_name(reason)));
+	shutdown_agent(a, VCD_EXIT_FENCED);
+}
+
+static void on_mship_failed(void *ctx, int err)
+{
+	struct agent *a = ctx;
+
+	vcd_err("membership transport %s failed: %s", a->ms->ops->name, strerror(-err));
+	shutdown_agent(a, VCD_EXIT_FAILURE);
+}
+
+/* ------------------------------------------------------------------ */
+/* The replicated state machine */
+
+static void self_declared_over(struct agent *a, const struct vcd_node *self)
+{
+	vcd_err("the cluster committed this host's life %" PRIu64 " as %s: stopping (a restart rejoins with a new incarnation)",
+		self->incarnation, vcd_node_state_name(self->state));
+	shutdown_agent(a, VCD_EXIT_FENCED);
+}
+
+static void applied_event(struct agent *a, const struct vcd_apply_result *res, uint64_t index)
+{
+	const struct vcd_node *node;
+
+	if (!res->changed || !res->node_id)
+		return;
+	node = vcd_state_node(a->state, res->node_id);
+	vcd_info("committed %s: node %u %s -> %s (index %" PRIu64 ")", vcd_op_name(res->op),
+		 res->node_id, vcd_node_state_name(res->old_state),
+		 vcd_node_state_name(res->new_state), index);
+	emit(a, vcd_op_name(res->op), json_pack("{s:i,s:s,s:s,s:I,s:I}", "subject",
+						(int)res->node_id, "state",
+						vcd_node_state_name(res->new_state), "old_state",
+						vcd_node_state_name(res->old_state), "incarnation",
+						(json_int_t)(node ? node->incarnation : 0),
+						"index", (json_int_t)index));
+	if (res->node_id == a->ac->node_id && node && node->incarnation == a->incarnation &&
+	    (node->state == VCD_NODE_DOWN || node->state == VCD_NODE_FENCED))
+		self_declared_over(a, node);
+}
+
+static int fsm_apply(void *ctx, const void *buf, size_t len, uint64_t index)
+{
+	struct agent *a = ctx;
+	struct vcd_apply_result res;
+	char why[VCD_STATE_WHY_LEN];
+	int r;
+
+	r = vcd_state_apply(a->state, buf, len, index, &res, why, sizeof(why));
+	if (r < 0 && r != -EALREADY) {
+		vcd_info("entry %" PRIu64 " (%s) refused: %s", index, vcd_op_name(res.op), why);
+		return r;
+	}
+	applied_event(a, &res, index);
+	return 0;
+}
+
+static int fsm_snapshot(void *ctx, void **ret_buf, size_t *ret_len)
+{
+	struct agent *a = ctx;
+
+	return vcd_state_snapshot(a->state, ret_buf, ret_len);
+}
+
+static int fsm_restore(void *ctx, const void *buf, size_t len)
+{
+	struct agent *a = ctx;
+	char why[VCD_STATE_WHY_LEN];
+	int r;
+
+	r = vcd_state_restore(a->state, buf, len, why, sizeof(why));
+	if (r < 0)
+		vcd_err("cannot restore the raft snapshot: %s", why);
+	else
+		vcd_info("state restored from a snapshot (index %" PRIu64 ", %zu nodes)",
+			 vcd_state_applied_index(a->state), vcd_state_n_nodes(a->state));
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Raft leadership */
+
+/* Advisory heartbeat payload (rule 10): version, DC flag, leader, term. */
+static void publish_payload(struct agent *a)
+{
+	uint8_t p[16] = { 1, a->is_dc ? 1 : 0 };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[4 + i] = (uint8_t)(a->leader_id >> (24 - 8 * i));
+	for (i = 0; i < 8; i++)
+		p[8 + i] = (uint8_t)(a->term >> (56 - 8 * i));
+	if (a->mship_started && !a->fenced)
+		a->ms->ops->set_payload(a->ms, p, sizeof(p));
+}
+
+static void on_leader_changed(void *ctx, uint64_t leader_id, uint64_t term)
+{
+	struct agent *a = ctx;
+	bool was_dc = a->is_dc;
+
+	a->leader_id = leader_id;
+	a->term = term;
+	a->is_dc = leader_id && leader_id == a->ac->node_id;
+	if (leader_id)
+		vcd_notice("raft: term %" PRIu64 ", the DC is node %" PRIu64 "%s", term,
+			   leader_id, a->is_dc ? " (this host)" : "");
+	else
+		vcd_notice("raft: term %" PRIu64 ", no DC known", term);
+	emit(a, "dc-changed", json_pack("{s:o,s:I,s:b}", "dc",
+					leader_id ? json_integer((json_int_t)leader_id) :
+					json_null(), "term", (json_int_t)term,
+					"self", a->is_dc));
+	publish_payload(a);
+	if (was_dc && !a->is_dc) {
+		vcd_dc_resign(a->dc);
+		dc_schedule(a, 0);
+	}
+	if (a->is_dc && !was_dc) {
+		memset(up_submitted_id, 0, sizeof(up_submitted_id));
+		become_dc(a);
+		dc_commit_ups(a);
+	}
+	if (!a->is_dc && leader_id)
+		report_all_views(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lease, arming, petting: every tick */
+
+static void arm_if_ready(struct agent *a)
+{
+	struct vcd_self self;
+	int r;
+
+	if (a->armed || a->fenced || a->stopping || !a->ac->cfg.has_fence || !a->lease)
+		return;
+	if (a->ms->ops->self(a->ms, &self) < 0 || !self.quorate)
+		return;
+	r = a->ms->ops->arm(a->ms);
+	if (r < 0) {
+		vcd_err("cannot arm the fencing watchdog: %s", strerror(-r));
+		return;
+	}
+	a->armed = true;
+	vcd_notice("fencing watchdog armed (%s): action %s, agent timeout %u ms, quorum timeout %u ms, kill bound %u ms",
+		   a->ms->ops->name, vc_fence_action_name(a->ac->cfg.fence.action),
+		   a->ac->cfg.fence.agent_timeout_ms, a->ac->cfg.fence.quorum_timeout_ms,
+		   a->ac->cfg.fence.kill_bound_ms);
+	emit(a, "fence-armed", json_pack("{s:s}", "action",
+					 vc_fence_action_name(a->ac->cfg.fence.action)));
+}
+
+/* A loop that stalls delays every pet: say so, with how long. */
+static void check_stall(struct agent *a)
+{
+	static uint64_t last_tick_ns;
+	uint64_t now = vcd_now_ns(), period_ns = a->ac->cfg.agent.raft_heartbeat_ms * 1000000ull;
+
+	if (last_tick_ns && now - last_tick_ns > 3 * period_ns)
+		vcd_warn("the event loop stalled: %.0f ms between ticks of %u ms",
+			 ms_of((int64_t)(now - last_tick_ns)), a->ac->cfg.agent.raft_heartbeat_ms);
+	last_tick_ns = now;
+}
+
+static void pet(struct agent *a)
+{
+	static int last_err;
+	int r = a->ms->ops->pet(a->ms);
+
+	if (r == 0) {
+		a->last_pet_ns = vcd_now_ns();
+		last_err = 0;
+	} else if (r != last_err) {
+		vcd_err("cannot pet the fencing watchdog: %s", strerror(-r));
+		last_err = r;
+	}
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+	bool lease;
+
+	check_stall(a);
+	if (a->stopping || a->fenced)
+		return;
+	lease = vcd_cons_in_touch(a->cons, a->ac->cfg.agent.election_timeout_ms);
+	if (lease != a->lease) {
+		a->lease = lease;
+		if (lease)
+			vcd_notice("raft: in touch with a quorum");
+		else
+			vcd_warn("raft: out of touch with a quorum: not petting the watchdog");
+		emit(a, lease ? "lease-gained" : "lease-lost", NULL);
+	}
+	arm_if_ready(a);
+	if (a->armed && lease)
+		pet(a);
+	if (!a->is_dc && vcd_now_ns() - a->last_report_ns > REPORT_RESEND_MS * 1000000ull)
+		report_all_views(a);
+	if (a->is_dc)
+		dc_commit_ups(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Control commands */
+
+static const char *const transport_names[] = { "auto", "kernel", "user" };
+
+static json_t *fence_json(const struct vcd_member *m)
+{
+	return json_pack("{s:b,s:s,s:b,s:b}", "armed", m->armed, "action",
+			 vc_fence_action_name(m->fence_action), "strong", m->fence_strong,
+			 "user", m->user_fence);
+}
+
+static json_t *self_fence_json(struct agent *a)
+{
+	const struct vc_fence_cfg *f = &a->ac->cfg.fence;
+	bool strong = a->armed && f->quorum_timeout_ms &&
+		      (f->action == VC_FENCE_ACTION_KILL || f->action == VC_FENCE_ACTION_PANIC ||
+		       f->action == VC_FENCE_ACTION_REBOOT);
+
+	return json_pack("{s:b,s:s,s:b,s:b}", "armed", a->armed, "action",
+			 a->armed ? vc_fence_action_name(f->action) : "none", "strong", strong,
+			 "user", strcmp(a->ms->ops->name, "user") == 0);
+}
+
+static unsigned int popcount32(uint32_t v)
+{
+	return (unsigned int)__builtin_popcount(v);
+}
+
+/* One node for status / node list: config, state machine and transport. */
+static json_t *node_json(struct agent *a, const struct vcd_cons_member *cm,
+			 const struct vcd_member *ms, size_t n_ms)
+{
+	const struct vcd_node *node = vcd_state_node(a->state, (uint32_t)cm->id);
+	const struct vcd_member *m = find_member(ms, n_ms, (uint32_t)cm->id);
+	bool self = cm->id == a->ac->node_id;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer((json_int_t)cm->id));
+	json_object_set_new(o, "role", json_string(cm->role == VCD_CONS_VOTER ? "voter" : "standby"));
+	json_object_set_new(o, "votes", json_integer(cm->role == VCD_CONS_VOTER));
+	json_object_set_new(o, "address", json_string(cm->addr));
+	json_object_set_new(o, "dc", json_boolean(cm->id == a->leader_id));
+	json_object_set_new(o, "self", json_boolean(self));
+	json_object_set_new(o, "state", json_string(node ? vcd_node_state_name(node->state) :
+						       "unknown"));
+	json_object_set_new(o, "incarnation",
+			    json_integer((json_int_t)(self ? a->incarnation :
+						      m ? m->incarnation : node ? node->incarnation : 0)));
+	json_object_set_new(o, "standby", json_boolean(node && node->standby));
+	json_object_set_new(o, "maintenance", json_boolean(node && node->maintenance));
+	if (self) {
+		json_object_set_new(o, "membership", json_string("self"));
+		json_object_set_new(o, "fence", self_fence_json(a));
+	} else if (m) {
+		json_object_set_new(o, "membership", json_string(vc_peer_state_name(m->state)));
+		json_object_set_new(o, "links_up", json_integer(popcount32(m->links_up)));
+		json_object_set_new(o, "links", json_integer(popcount32(m->links)));
+		json_object_set_new(o, "rtt_us", json_integer(m->rtt_us));
+		json_object_set_new(o, "fence", fence_json(m));
+	}
+	if (node && node->has_fence)
+		json_object_set_new(o, "fenced_incarnation",
+				    json_integer((json_int_t)node->fenced_incarnation));
+	return o;
+}
+
+static json_t *nodes_json(struct agent *a)
+{
+	static struct vcd_member ms[VC_MAX_PEERS];
+	json_t *arr = json_array();
+	size_t n_ms = 0, i;
+
+	members(a, ms, VC_MAX_PEERS, &n_ms);
+	for (i = 0; i < a->ac->n_members; i++)
+		json_array_append_new(arr, node_json(a, &a->ac->members[i], ms, n_ms));
+	return arr;
+}
+
+static void cmd_status(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+	struct vcd_self self = { 0 };
+	json_t *o;
+
+	(void)args;
+	if (a->mship_started)
+		a->ms->ops->self(a->ms, &self);
+	o = json_pack("{s:s,s:i,s:i,s:I,s:o,s:I,s:s,s:b,s:b,s:s,s:s,s:I,s:I}",
+		      "cluster", a->ac->cfg.agent.cluster_name,
+		      "cluster_id", (int)a->ac->cfg.node.cluster_id,
+		      "node", (int)a->ac->node_id,
+		      "incarnation", (json_int_t)a->incarnation,
+		      "dc", a->leader_id ? json_integer((json_int_t)a->leader_id) : json_null(),
+		      "term", (json_int_t)a->term,
+		      "raft_state", vcd_cons_state_name(a->cons),
+		      "quorate", self.quorate,
+		      "lease", a->lease,
+		      "transport", a->ms->ops->name,
+		      "transport_config", transport_names[a->ac->cfg.agent.transport],
+		      "applied_index", (json_int_t)vcd_state_applied_index(a->state),
+		      "commit_index", (json_int_t)vcd_cons_commit_index(a->cons));
+	json_object_set_new(o, "votes_seen", json_integer(self.votes_seen));
+	json_object_set_new(o, "expected_votes", json_integer(self.expected_votes));
+	json_object_set_new(o, "fence", self_fence_json(a));
+	json_object_set_new(o, "nodes", nodes_json(a));
+	if (a->is_dc)
+		json_object_set_new(o, "pending_fences", vcd_dc_to_json(a->dc, vcd_now_ns()));
+	vcd_ctl_reply(req, o);
+}
+
+static void cmd_node_list(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+
+	(void)args;
+	vcd_ctl_reply(req, json_pack("{s:o}", "nodes", nodes_json(a)));
+}
+
+/*
+ * The replicated decision record (fences, flags, joins and leaves, with
+ * the numbers each used), oldest first: it survives agent restarts, unlike
+ * the socket's own event history.
+ */
+static void cmd_history(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+	json_t *recs = vcd_state_history_json(a->state), *rec;
+	json_int_t limit = 0;
+	size_t i, n;
+
+	json_unpack(args, "{s?I}", "limit", &limit);
+	json_array_foreach(recs, i, rec)
+		json_object_set(rec, "event", json_object_get(rec, "op"));
+	n = json_array_size(recs);
+	if (limit > 0 && (size_t)limit < n) {
+		json_t *tail = json_array();
+
+		for (i = n - (size_t)limit; i < n; i++)
+			json_array_append(tail, json_array_get(recs, i));
+		json_decref(recs);
+		recs = tail;
+	}
+	vcd_ctl_reply(req, json_pack("{s:o}", "events", recs));
+}
+
+/* ---- changing commands: run on the DC, forwarded from anywhere else ---- */
+
+typedef void (*dc_cmd_fn)(struct agent *a, json_t *args, const struct reply *rp);
+
+struct forward_ctx {
+	struct vcd_ctl_req *req;
+	void (*then)(struct agent *a, int status);
+	struct agent *a;
+};
+
+static void forward_done(void *arg, int status, const char *json, size_t len)
+{
+	struct forward_ctx *fc = arg;
+	json_t *msg, *result;
+	const char *err = NULL;
+	int ok = 0;
+
+	if (status < 0) {
+		vcd_ctl_fail(fc->req, status, "could not reach the DC: %s", strerror(-status));
+		if (fc->then)
+			fc->then(fc->a, status);
+		free(fc);
+		return;
+	}
+	msg = json_loadb(json, len, 0, NULL);
+	if (!msg || json_unpack(msg, "{s:b}", "ok", &ok) < 0) {
+		ok = 0;
+		vcd_ctl_fail(fc->req, -EPROTO, "the DC sent a malformed answer");
+	} else if (ok) {
+		result = json_object_get(msg, "result");
+		vcd_ctl_reply(fc->req, result ? json_incref(result) : NULL);
+	} else {
+		const char *en = "EIO";
+
+		json_unpack(msg, "{s?s,s?s}", "errno", &en, "error", &err);
+		vcd_ctl_fail(fc->req, -EREMOTEIO, "the DC refused (%s): %s", en,
+			     err ? err : "no reason given");
+	}
+	json_decref(msg);
+	if (fc->then)
+		fc->then(fc->a, ok ? 0 : -EREMOTEIO);
+	free(fc);
+}
+
+/*
+ * Run @fn here when we are the DC, or forward the request to the DC;
+ * @then (may be NULL) runs once the client has its answer.
+ */
+static void on_dc_then(struct agent *a, struct vcd_ctl_req *req, const char *name,
+		       json_t *args, dc_cmd_fn fn, void (*then)(struct agent *, int))
+{
+	struct reply rp = { .req = req, .then = then, .then_agent = a };
+	struct forward_ctx *fc;
+	json_t *msg;
+	char *s;
+	int r;
+
+	if (a->is_dc) {
+		fn(a, args, &rp);
+		return;
+	}
+	if (!a->leader_id) {
+		vcd_ctl_fail(req, -EAGAIN, "no DC is in office (raft %s): try again when the cluster has a quorum",
+			     vcd_cons_state_name(a->cons));
+		if (then)
+			then(a, -EAGAIN);
+		return;
+	}
+	msg = json_pack("{s:s,s:s,s:O}", "cmd", "ctl", "name", name, "args", args);
+	s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	json_decref(msg);
+	fc = calloc(1, sizeof(*fc));
+	if (!s || !fc) {
+		free(s);
+		free(fc);
+		vcd_ctl_fail(req, -ENOMEM, "out of memory");
+		return;
+	}
+	fc->req = req;
+	fc->then = then;
+	fc->a = a;
+	r = vcd_cons_forward(a->cons, s, strlen(s), FORWARD_TIMEOUT_MS, forward_done, fc);
+	free(s);
+	if (r < 0) {
+		free(fc);
+		vcd_ctl_fail(req, r, "could not forward to the DC (node %" PRIu64 "): %s",
+			     a->leader_id, strerror(-r));
+		if (then)
+			then(a, r);
+	}
+}
+
+static void on_dc(struct agent *a, struct vcd_ctl_req *req, json_t *args, dc_cmd_fn fn)
+{
+	on_dc_then(a, req, vcd_ctl_req_cmd(req), args, fn, NULL);
+}
+
+static int node_arg(struct agent *a, json_t *args, const struct reply *rp, uint32_t *ret)
+{
+	json_int_t id = 0;
+
+	if (json_unpack(args, "{s:I}", "node", &id) < 0 || id <= 0 || id > UINT32_MAX) {
+		reply_err(rp, -EINVAL, "'node' must be a node id");
+		return -EINVAL;
+	}
+	if (!member_of(a, (uint64_t)id)) {
+		reply_err(rp, -ENOENT, "node %lld is not a member of cluster %s", (long long)id,
+			  a->ac->cfg.agent.cluster_name);
+		return -ENOENT;
+	}
+	*ret = (uint32_t)id;
+	return 0;
+}
+
+/* Submit with the reply going to @rp when it commits. */
+struct dc_submit {
+	struct reply rp;
+	char what[96];
+};
+
+static void dc_submit_done(void *arg, int status)
+{
+	struct dc_submit *ds = arg;
+
+	if (status < 0)
+		reply_err(&ds->rp, status, "committing %s failed: %s", ds->what, strerror(-status));
+	else
+		reply_ok(&ds->rp, json_pack("{s:s}", "committed", ds->what));
+	free(ds);
+}
+
+static void dc_submit(struct agent *a, char *buf, size_t len, const char *what,
+		      const struct reply *rp)
+{
+	struct dc_submit *ds = calloc(1, sizeof(*ds));
+	int r;
+
+	if (!ds) {
+		free(buf);
+		reply_err(rp, -ENOMEM, "out of memory");
+		return;
+	}
+	ds->rp = *rp;
+	snprintf(ds->what, sizeof(ds->what), "%s", what);
+	vcd_notice("DC: committing %s", what);
+	r = vcd_cons_submit(a->cons, buf, len, dc_submit_done, ds);
+	free(buf);
+	if (r < 0) {
+		free(ds);
+		reply_err(rp, r, "cannot commit %s: %s", what, strerror(-r));
+	}
+}
+
+static void dc_node_flags(struct agent *a, json_t *args, const struct reply *rp,
+			  const char *flag, int on)
+{
+	int standby = -1, maint = -1, r;
+	char what[96], *buf;
+	uint32_t id;
+	size_t len;
+
+	if (node_arg(a, args, rp, &id) < 0)
+		return;
+	if (strcmp(flag, "standby") == 0)
+		standby = on;
+	else
+		maint = on;
+	r = vcd_entry_node_flags(id, standby, maint, &buf, &len);
+	if (r < 0) {
+		reply_err(rp, r, "cannot build the entry: %s", strerror(-r));
+		return;
+	}
+	snprintf(what, sizeof(what), "%s %s of node %u", flag, on ? "on" : "off", id);
+	dc_submit(a, buf, len, what, rp);
+}
+
+static void dc_standby(struct agent *a, json_t *args, const struct reply *rp)
+{
+	dc_node_flags(a, args, rp, "standby", 1);
+}
+
+static void dc_unstandby(struct agent *a, json_t *args, const struct reply *rp)
+{
+	dc_node_flags(a, args, rp, "standby", 0);
+}
+
+static void dc_maintenance(struct agent *a, json_t *args, const struct reply *rp)
+{
+	int on = 1;
+
+	if (json_unpack(args, "{s?b}", "maintenance", &on) < 0) {
+		reply_err(rp, -EINVAL, "'maintenance' must be true or false");
+		return;
+	}
+	dc_node_flags(a, args, rp, "maintenance", on);
+}
+
+static void dc_confirm(struct agent *a, json_t *args, const struct reply *rp)
+{
+	struct vcd_dc_out out;
+	const char *who = "operator";
+	char why[256];
+	uint32_t id;
+	int r;
+
+	if (node_arg(a, args, rp, &id) < 0)
+		return;
+	json_unpack(args, "{s?s}", "by", &who);
+	vcd_dc_out_init(&out);
+	r = vcd_dc_confirm(a->dc, id, who, dc_now(), &out, why, sizeof(why));
+	if (r == 0) {
+		dc_run(a, &out);
+		reply_ok(rp, json_pack("{s:s}", "committed", "node-fenced (confirmed)"));
+	} else {
+		reply_err(rp, r, "%s", why);
+	}
+	vcd_dc_out_free(&out);
+}
+
+static void dc_leave(struct agent *a, json_t *args, const struct reply *rp)
+{
+	json_int_t inc = 0;
+	char what[96], *buf;
+	uint32_t id;
+	int r;
+	size_t len;
+
+	if (node_arg(a, args, rp, &id) < 0)
+		return;
+	if (json_unpack(args, "{s:I}", "incarnation", &inc) < 0 || inc <= 0) {
+		reply_err(rp, -EINVAL, "'incarnation' must be the leaving life's");
+		return;
+	}
+	r = vcd_entry_node_left(id, (uint64_t)inc, &buf, &len);
+	if (r < 0) {
+		reply_err(rp, r, "cannot build the entry: %s", strerror(-r));
+		return;
+	}
+	snprintf(what, sizeof(what), "node-left of node %u (incarnation %lld)", id, (long long)inc);
+	dc_submit(a, buf, len, what, rp);
+}
+
+static const struct {
+	const char *name;
+	dc_cmd_fn fn;
+} dc_cmds[] = {
+	{ "node-leave", dc_leave },
+	{ "node-standby", dc_standby },
+	{ "node-unstandby", dc_unstandby },
+	{ "node-maintenance", dc_maintenance },
+	{ "node-confirm-fenced", dc_confirm },
+};
+
+static dc_cmd_fn dc_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dc_cmds) / sizeof(dc_cmds[0]); i++)
+		if (strcmp(dc_cmds[i].name, name) == 0)
+			return dc_cmds[i].fn;
+	return NULL;
+}
+
+static void cmd_on_dc(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	on_dc(ctx, req, args, dc_cmd_find(vcd_ctl_req_cmd(req)));
+}
+
+static void start_consensus(struct agent *a, bool bootstrap);
+
+static void cmd_bootstrap(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+
+	(void)args;
+	if (vcd_cons_has_state(a->cons) || a->leader_id || vcd_cons_commit_index(a->cons)) {
+		vcd_ctl_fail(req, -EEXIST, "this host already belongs to a cluster (its raft data is in %s)",
+			     a->ac->raft_dir);
+		return;
+	}
+	if (!is_voter(a, a->ac->node_id)) {
+		vcd_ctl_fail(req, -EINVAL, "a standby host cannot bootstrap: run it on a voter");
+		return;
+	}
+	vcd_notice("bootstrapping cluster %s with %zu members (operator request)",
+		   a->ac->cfg.agent.cluster_name, a->ac->n_members);
+	start_consensus(a, true);
+	vcd_ctl_reply(req, json_pack("{s:s,s:i}", "bootstrapped", a->ac->cfg.agent.cluster_name,
+				     "members", (int)a->ac->n_members));
+}
+
+static void left_then_stop(struct agent *a, int status)
+{
+	if (status < 0) {
+		vcd_warn("leaving: the DC did not record the leave (%s); staying", strerror(-status));
+		return;
+	}
+	vcd_notice("left the cluster: stopping");
+	shutdown_agent(a, VCD_EXIT_OK);
+}
+
+/*
+ * Planned leave: the DC commits node-left for this life first, so that
+ * nobody waits for a fence window when our heartbeats stop; then we stop.
+ */
+static void cmd_leave(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+	json_t *largs;
+
+	(void)args;
+	vcd_notice("leaving the cluster (operator request)");
+	largs = json_pack("{s:i,s:I}", "node", (int)a->ac->node_id, "incarnation",
+			  (json_int_t)a->incarnation);
+	on_dc_then(a, req, "node-leave", largs, dc_leave, left_then_stop);
+	json_decref(largs);
+}
+
+/*
+ * Every host in the configuration is in the raft configuration from the
+ * bootstrap on (voters with votes = 1, standby hosts with votes = 0), so a
+ * configured host joins by starting: the DC sends it the log.  This says
+ * where that stands, and refuses a role the configuration does not give.
+ */
+static void cmd_join(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+	const struct vcd_cons_member *self = member_of(a, a->ac->node_id);
+	const char *role = NULL, *have = self->role == VCD_CONS_VOTER ? "voter" : "standby";
+	char msg[256];
+
+	json_unpack(args, "{s?s}", "role", &role);
+	if (role && strcmp(role, have) != 0) {
+		vcd_ctl_fail(req, -EINVAL, "this host is configured as a %s (votes in [node] of %s); change the configuration on every host to change its role",
+			     have, a->ac->path);
+		return;
+	}
+	if (a->leader_id)
+		snprintf(msg, sizeof(msg), "node %u is a %s member of cluster %s; the DC is node %" PRIu64,
+			 a->ac->node_id, have, a->ac->cfg.agent.cluster_name, a->leader_id);
+	else
+		snprintf(msg, sizeof(msg), "node %u is a %s member of cluster %s and waits for a DC (run 'vclusterctl cluster bootstrap' on one voter if the cluster was never formed)",
+			 a->ac->node_id, have, a->ac->cfg.agent.cluster_name);
+	vcd_ctl_reply(req, json_pack("{s:s,s:s}", "message", msg, "role", have));
+}
+
+static const struct vcd_ctl_cmd ctl_cmds[] = {
+	{ "cluster-join", true, cmd_join },
+	{ "status", false, cmd_status },
+	{ "node-list", false, cmd_node_list },
+	{ "history", false, cmd_history },
+	{ "node-standby", true, cmd_on_dc },
+	{ "node-unstandby", true, cmd_on_dc },
+	{ "node-maintenance", true, cmd_on_dc },
+	{ "node-confirm-fenced", true, cmd_on_dc },
+	{ "cluster-bootstrap", true, cmd_bootstrap },
+	{ "cluster-leave", true, cmd_leave },
+	{ NULL, false, NULL },
+};
+
+/* A follower forwarded a request to us (the DC). */
+static void on_rpc(void *ctx, uint64_t from_id, const char *json, size_t len,
+		   vcd_cons_rpc_reply_fn reply, void *reply_ctx)
+{
+	struct agent *a = ctx;
+	struct reply rp = { .rpc = reply, .rpc_ctx = reply_ctx };
+	json_t *msg = json_loadb(json, len, 0, NULL), *args;
+	const char *cmd = NULL, *name = NULL;
+	dc_cmd_fn fn;
+
+	if (!msg || json_unpack(msg, "{s:s}", "cmd", &cmd) < 0) {
+		reply_err(&rp, -EINVAL, "malformed request");
+	} else if (!a->is_dc) {
+		reply_err(&rp, -EAGAIN, "node %u is no longer the DC", a->ac->node_id);
+	} else if (strcmp(cmd, "view") == 0) {
+		rpc_view(a, from_id, msg, &rp);
+	} else if (strcmp(cmd, "ctl") == 0 && json_unpack(msg, "{s:s}", "name", &name) == 0 &&
+		   (fn = dc_cmd_find(name))) {
+		args = json_object_get(msg, "args");
+		vcd_info("DC: %s forwarded by node %" PRIu64, name, from_id);
+		fn(a, json_is_object(args) ? args : NULL, &rp);
+	} else {
+		reply_err(&rp, -EOPNOTSUPP, "unknown request");
+	}
+	json_decref(msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and stop */
+
+static const struct vcd_cons_fsm fsm_ops = {
+	.apply = fsm_apply, .snapshot = fsm_snapshot, .restore = fsm_restore,
+};
+
+static int cons_create(struct agent *a)
+{
+	struct vcd_cons_fsm fsm = fsm_ops;
+	struct vcd_cons_cb cb = { .leader_changed = on_leader_changed, .rpc = on_rpc };
+
+	fsm.ctx = a;
+	cb.ctx = a;
+	return vcd_cons_new(&a->loop, &a->cp, &fsm, &cb, &a->cons);
+}
+
+static int cons_boot_and_start(struct agent *a, bool bootstrap)
+{
+	int r;
+
+	if (bootstrap && !vcd_cons_has_state(a->cons)) {
+		r = vcd_cons_bootstrap(a->cons);
+		if (r < 0 && r != -EEXIST) {
+			vcd_err("raft bootstrap in %s failed: %s", a->ac->raft_dir, strerror(-r));
+			return r;
+		}
+		if (r == 0)
+			vcd_notice("raft: bootstrapped a new cluster with %zu members (%u voters)",
+				   a->cp.n_members, a->ac->voters);
+	}
+	r = vcd_cons_start(a->cons);
+	if (r < 0)
+		vcd_err("raft start failed: %s", strerror(-r));
+	return r;
+}
+
+/* Bootstrapping a running (empty) member: close raft, bootstrap, start. */
+static void cons_restart_closed(void *arg)
+{
+	struct agent *a = arg;
+
+	vcd_cons_free(a->cons);
+	a->cons = NULL;
+	if (cons_create(a) < 0 || cons_boot_and_start(a, true) < 0)
+		shutdown_agent(a, VCD_EXIT_FAILURE);
+}
+
+static void start_consensus(struct agent *a, bool bootstrap)
+{
+	(void)bootstrap;
+	vcd_cons_close(a->cons, cons_restart_closed, a);
+}
+
+static void fill_cons_params(struct agent *a)
+{
+	struct vcd_cons_params *p = &a->cp;
+	const struct vcd_aconf *ac = a->ac;
+
+	memset(p, 0, sizeof(*p));
+	p->self_id = ac->node_id;
+	p->data_dir = ac->raft_dir;
+	memcpy(p->members, ac->members, sizeof(ac->members[0]) * ac->n_members);
+	p->n_members = ac->n_members;
+	p->election_timeout_ms = ac->cfg.agent.election_timeout_ms;
+	p->heartbeat_ms = ac->cfg.agent.raft_heartbeat_ms;
+	p->cluster_id = ac->cfg.node.cluster_id;
+	p->key = ac->have_key ? ac->key : NULL;
+	p->insecure = !ac->have_key;
+}
+
+static int fill_dc_params(struct agent *a, struct vcd_dc_params *p)
+{
+	const struct vc_config *cfg = &a->ac->cfg;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->self_id = a->ac->node_id;
+	for (i = 0; i < a->ac->n_members; i++) {
+		if (a->ac->members[i].role != VCD_CONS_VOTER)
+			continue;
+		p->voters[p->n_voters].id = (uint32_t)a->ac->members[i].id;
+		p->voters[p->n_voters++].votes = 1;
+	}
+	p->interval_ms = (cfg->node.set & VC_NODE_F_INTERVAL_MS) ? cfg->node.interval_ms : 10;
+	p->dead_ms = p->interval_ms * ((cfg->node.set & VC_NODE_F_MISSES) ? cfg->node.misses : 3);
+	p->quorum_timeout_ms = cfg->has_fence ? cfg->fence.quorum_timeout_ms : 0;
+	p->kill_bound_ms = cfg->has_fence ? cfg->fence.kill_bound_ms : 0;
+	p->margin_ms = (cfg->node.set & VC_NODE_F_FENCE_MARGIN_MS) ? cfg->node.fence_margin_ms : 100;
+	p->never_heard_strong = cfg->has_fence && cfg->fence.quorum_timeout_ms &&
+				(cfg->fence.action == VC_FENCE_ACTION_KILL ||
+				 cfg->fence.action == VC_FENCE_ACTION_PANIC ||
+				 cfg->fence.action == VC_FENCE_ACTION_REBOOT);
+	return vcd_dc_new(p, &a->dc);
+}
+
+static int pick_transport(struct agent *a)
+{
+	struct vcd_mship_cb cb = {
+		.ctx = a, .peer_changed = on_peer_changed, .quorum_changed = on_quorum_changed,
+		.pretimeout = on_pretimeout, .fenced = on_fenced, .failed = on_mship_failed,
+	};
+	uint32_t t = a->ac->cfg.agent.transport;
+
+	if (t == VC_TRANSPORT_AUTO)
+		t = vcd_mship_kernel_available() ? VC_TRANSPORT_KERNEL : VC_TRANSPORT_USER;
+	if (t == VC_TRANSPORT_KERNEL)
+		return vcd_mship_kernel_new(&a->loop, &cb, &a->ms);
+	return vcd_mship_user_new(&a->loop, &cb, &a->ms);
+}
+
+static const char *fencer_path(const struct agent *a)
+{
+	static char path[VC_PATH_LEN + 32];
+	char self[VC_PATH_LEN];
+	ssize_t n;
+	char *slash;
+
+	if (a->opts->fencer_path)
+		return a->opts->fencer_path;
+	if (a->ac->cfg.agent.fencer[0])
+		return a->ac->cfg.agent.fencer;
+	/* Next to this binary: installed together, and found in a build tree. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/vcluster-fencer", self);
+			return path;
+		}
+	}
+	return "vcluster-fencer";
+}
+
+static int start_membership(struct agent *a)
+{
+	struct vcd_mship_params p = {
+		.cfg = &a->ac->cfg,
+		.key = a->ac->have_key ? a->ac->key : NULL,
+		.key_id = (uint8_t)a->ac->cfg.key_id,
+		.incarnation = a->incarnation,
+		.fencer_path = fencer_path(a),
+	};
+	int r;
+
+	r = pick_transport(a);
+	if (r < 0) {
+		vcd_err("cannot set up the membership transport: %s", strerror(-r));
+		return r;
+	}
+	r = a->ms->ops->start(a->ms, &p);
+	if (r < 0) {
+		vcd_err("membership transport %s failed to start: %s", a->ms->ops->name,
+			strerror(-r));
+		return r;
+	}
+	a->mship_started = true;
+	vcd_notice("membership: transport %s, incarnation %" PRIu64 ", %zu peers",
+		   a->ms->ops->name, a->incarnation, a->ac->cfg.n_peers);
+	return 0;
+}
+
+static int make_dirs(const struct vcd_aconf *ac)
+{
+	if (mkdir(ac->data_dir, 0700) < 0 && errno != EEXIST) {
+		vcd_err("%s: cannot create the data directory: %s", ac->data_dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void cons_closed(void *arg)
+{
+	struct agent *a = arg;
+
+	vcd_cons_free(a->cons);
+	a->cons = NULL;
+	uv_walk(&a->loop, close_walk_cb, NULL);
+}
+
+/* Everything is settled: close the parts, then the loop ends. */
+static void finish_shutdown(struct agent *a)
+{
+	int r;
+
+	if (a->mship_started) {
+		if (!a->fenced) {
+			r = a->ms->ops->stop(a->ms);
+			if (r < 0 && a->armed)
+				vcd_warn("the fencing watchdog stays armed (%s): this host fences itself when the agent timeout passes",
+					 strerror(-r));
+		}
+		a->ms->ops->close(a->ms);
+		a->mship_started = false;
+	}
+	vcd_ctl_close(a->ctl);
+	a->ctl = NULL;
+	uv_timer_stop(&a->tick);
+	uv_timer_stop(&dc_timer);
+	if (a->cons)
+		vcd_cons_close(a->cons, cons_closed, a);
+	else
+		uv_walk(&a->loop, close_walk_cb, NULL);
+}
+
+static void transfer_done(void *arg, int status)
+{
+	struct agent *a = arg;
+
+	if (!a->transferring)
+		return;
+	a->transferring = false;
+	if (status < 0)
+		vcd_warn("leadership transfer failed: %s", strerror(-status));
+	else
+		vcd_notice("leadership handed over (DC now node %" PRIu64 ")",
+			   vcd_cons_leader(a->cons));
+	finish_shutdown(a);
+}
+
+static uv_timer_t transfer_timer;
+
+static void transfer_timeout(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	if (!a->transferring)
+		return;
+	vcd_warn("leadership transfer did not finish within %d ms: stopping anyway",
+		 TRANSFER_WAIT_MS);
+	a->transferring = false;
+	finish_shutdown(a);
+}
+
+static uv_timer_t shutdown_timer;
+
+static void shutdown_now(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	uv_close((uv_handle_t *)t, NULL);
+	vcd_sd_notify("STOPPING=1");
+	/* A planned stop of the DC hands leadership over first, so that the
+	 * others need not wait for an election timeout. */
+	if (a->exit_code == VCD_EXIT_OK && a->cons && vcd_cons_is_leader(a->cons) &&
+	    a->ac->voters > 1 &&
+	    vcd_cons_transfer(a->cons, 0, transfer_done, a) == 0) {
+		vcd_notice("handing leadership over before stopping");
+		a->transferring = true;
+		transfer_timer.data = a;
+		uv_timer_init(&a->loop, &transfer_timer);
+		uv_timer_start(&transfer_timer, transfer_timeout, TRANSFER_WAIT_MS, 0);
+		return;
+	}
+	finish_shutdown(a);
+}
+
+/*
+ * Stop the agent.  Callbacks of every part may ask for this, so the work
+ * happens on the next loop iteration: closing a part from inside its own
+ * callback would pull its handles from under it.
+ */
+static void shutdown_agent(struct agent *a, int exit_code)
+{
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	a->exit_code = exit_code;
+	uv_timer_init(&a->loop, &shutdown_timer);
+	shutdown_timer.data = a;
+	uv_timer_start(&shutdown_timer, shutdown_now, 0, 0);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct agent *a = s->data;
+
+	if (signum == SIGPIPE)
+		return;
+	vcd_notice("%s: stopping", strsignal(signum));
+	shutdown_agent(a, VCD_EXIT_OK);
+}
+
+static int init_signals(struct agent *a)
+{
+	uv_signal_t *sigs[] = { &a->sig_term, &a->sig_int, &a->sig_pipe };
+	int nums[] = { SIGTERM, SIGINT, SIGPIPE };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		uv_signal_init(&a->loop, sigs[i]);
+		sigs[i]->data = a;
+		uv_signal_start(sigs[i], on_signal, nums[i]);
+	}
+	return 0;
+}
+
+static int start_all(struct agent *a)
+{
+	char err[512];
+	int r;
+
+	r = make_dirs(a->ac);
+	if (r < 0)
+		return r;
+	r = vcd_incarnation_next(a->ac->data_dir, 0, &a->incarnation, err, sizeof(err));
+	if (r < 0) {
+		vcd_err("incarnation: %s", err);
+		return r;
+	}
+	r = vcd_state_new(&a->state);
+	if (r < 0)
+		return r;
+	{
+		struct vcd_dc_params dp;
+
+		r = fill_dc_params(a, &dp);
+		if (r < 0) {
+			vcd_err("DC setup: %s", strerror(-r));
+			return r;
+		}
+	}
+	r = start_membership(a);
+	if (r < 0)
+		return r;
+	fill_cons_params(a);
+	r = cons_create(a);
+	if (r < 0) {
+		vcd_err("raft setup in %s failed: %s", a->ac->raft_dir, strerror(-r));
+		return r;
+	}
+	r = cons_boot_and_start(a, (a->ac->cfg.agent.auto_bootstrap || a->opts->bootstrap) &&
+				is_voter(a, a->ac->node_id));
+	if (r < 0)
+		return r;
+	if (!vcd_cons_has_state(a->cons))
+		vcd_notice("raft: no cluster state yet: waiting for a DC to send it, or for 'vclusterctl cluster bootstrap'");
+	r = vcd_ctl_new(&a->loop, a->ac->socket_path, (gid_t)a->ac->cfg.agent.control_group,
+			ctl_cmds, a, &a->ctl);
+	if (r < 0) {
+		vcd_err("control socket %s: %s", a->ac->socket_path, strerror(-r));
+		return r;
+	}
+	uv_timer_init(&a->loop, &a->tick);
+	uv_timer_init(&a->loop, &dc_timer);
+	a->tick.data = a;
+	uv_timer_start(&a->tick, tick_cb, 0, a->ac->cfg.agent.raft_heartbeat_ms);
+	return 0;
+}
+
+int vcd_agent_run(struct vcd_aconf *ac, const struct vcd_run_opts *opts)
+{
+	static struct agent agent;
+	struct agent *a = &agent;
+	int r;
+
+	a->ac = ac;
+	a->opts = opts;
+	a->exit_code = VCD_EXIT_OK;
+	signal(SIGPIPE, SIG_IGN);
+	r = uv_loop_init(&a->loop);
+	if (r < 0) {
+		vcd_err("event loop: %s", uv_strerror(r));
+		return VCD_EXIT_FAILURE;
+	}
+	a->started_ns = vcd_now_ns();
+	init_signals(a);
+	vcd_notice("vclusterd %s starting: cluster %s, node %u", VC_VERSION,
+		   ac->cfg.agent.cluster_name, ac->node_id);
+	r = start_all(a);
+	if (r < 0) {
+		a->stopping = true;
+		a->exit_code = VCD_EXIT_FAILURE;
+		finish_shutdown(a);
+	} else {
+		vcd_sd_notify("READY=1");
+		vcd_notice("ready: control socket %s", ac->socket_path);
+	}
+	uv_run(&a->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&a->loop);
+	vcd_dc_free(a->dc);
+	vcd_state_free(a->state);
+	vcd_notice("stopped (exit code %d)", a->exit_code);
+	return a->exit_code;
+}

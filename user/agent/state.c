@@ -1,0 +1,1164 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The replicated cluster state (see state.h).  Pure: no I/O, no clocks.
+ *
+ * Determinism is what makes this a state machine: every replica applies
+ * the same bytes and must end with the same state and give the same
+ * reasons.  So nothing here depends on hash-table order (keys are checked
+ * in sorted order, JSON is written with sorted keys), on time, or on
+ * anything outside the entry and the state.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+struct vcd_state {
+	uint64_t applied_index;
+	size_t n_nodes;
+	struct vcd_node nodes[VCD_STATE_MAX_NODES];	/* ordered by id */
+	json_t *resources;	/* object: name -> {"type","definition"} */
+	json_t *history;	/* array of decision records, oldest first */
+};
+
+#define ENTRY_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
+
+static const char *const node_state_names[] = {
+	[VCD_NODE_UNKNOWN] = "unknown",
+	[VCD_NODE_ONLINE] = "online",
+	[VCD_NODE_DOWN] = "down",
+	[VCD_NODE_FENCED] = "fenced",
+	[VCD_NODE_LEFT] = "left",
+};
+
+static const char *const op_names[] = {
+	[VCD_OP_NONE] = "none",
+	[VCD_OP_NODE_UP] = "node-up",
+	[VCD_OP_NODE_DOWN] = "node-down",
+	[VCD_OP_NODE_FENCED] = "node-fenced",
+	[VCD_OP_NODE_FLAGS] = "node-flags",
+	[VCD_OP_NODE_LEFT] = "node-left",
+	[VCD_OP_RESOURCE_ADD] = "resource-add",
+	[VCD_OP_RESOURCE_REMOVE] = "resource-remove",
+};
+
+const char *vcd_node_state_name(enum vcd_node_state st)
+{
+	if ((unsigned int)st >= sizeof(node_state_names) / sizeof(node_state_names[0]))
+		return "invalid";
+	return node_state_names[st];
+}
+
+const char *vcd_op_name(enum vcd_op op)
+{
+	if ((unsigned int)op >= sizeof(op_names) / sizeof(op_names[0]))
+		return "invalid";
+	return op_names[op];
+}
+
+const char *vcd_fence_how_name(enum vcd_fence_how how)
+{
+	switch (how) {
+	case VCD_FENCE_AUTO:
+		return "auto";
+	case VCD_FENCE_CONFIRMED:
+		return "confirmed";
+	}
+	return "invalid";
+}
+
+static int parse_state_name(const char *name, enum vcd_node_state *ret)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(node_state_names) / sizeof(node_state_names[0]); i++) {
+		if (strcmp(name, node_state_names[i]) == 0) {
+			*ret = (enum vcd_node_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Write the reason and return @err, so that callers can "return fail()". */
+__attribute__((format(printf, 4, 5)))
+static int fail(char *why, size_t why_size, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && why_size) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_size, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* ------------------------------------------------------------------------
+ * Field access, with reasons.  Shared by apply and restore.
+ */
+
+struct ctx {
+	char *why;
+	size_t why_size;
+};
+
+#define FAIL(c, err, ...) fail((c)->why, (c)->why_size, (err), __VA_ARGS__)
+
+/* An integer in [min, max]; absent is -ENODATA when !@required. */
+static int get_int(struct ctx *c, const json_t *o, const char *key, int64_t min,
+		   int64_t max, bool required, int64_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+	json_int_t n;
+
+	if (!v) {
+		if (!required)
+			return -ENODATA;
+		return FAIL(c, -EINVAL, "\"%s\" is missing", key);
+	}
+	if (!json_is_integer(v))
+		goto range;
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		goto range;
+	*ret = n;
+	return 0;
+range:
+	return FAIL(c, -EINVAL, "\"%s\" must be an integer from %lld to %lld", key,
+		    (long long)min, (long long)max);
+}
+
+static int get_node_id(struct ctx *c, const json_t *o, const char *key, uint32_t *ret)
+{
+	int64_t v = 0;
+	int r = get_int(c, o, key, 1, UINT32_MAX, true, &v);
+
+	if (r == 0)
+		*ret = (uint32_t)v;
+	return r;
+}
+
+static int get_u64(struct ctx *c, const json_t *o, const char *key, int64_t min,
+		   uint64_t *ret)
+{
+	int64_t v = 0;
+	int r = get_int(c, o, key, min, INT64_MAX, true, &v);
+
+	if (r == 0)
+		*ret = (uint64_t)v;
+	return r;
+}
+
+/* 1 true, 0 false, -ENODATA absent, -EINVAL otherwise. */
+static int get_bool(struct ctx *c, const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return -ENODATA;
+	if (!json_is_boolean(v))
+		return FAIL(c, -EINVAL, "\"%s\" must be true or false", key);
+	return json_is_true(v);
+}
+
+static int get_str(struct ctx *c, const json_t *o, const char *key, bool required,
+		   const char **ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v) {
+		if (!required)
+			return -ENODATA;
+		return FAIL(c, -EINVAL, "\"%s\" is missing", key);
+	}
+	if (!json_is_string(v))
+		return FAIL(c, -EINVAL, "\"%s\" must be a string", key);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+/* Resource names and types: what a shell, a log line and a file name take
+ * without quoting. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= VCD_STATE_NAME_LEN)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '-' || ch == ':'))
+			return false;
+	}
+	return true;
+}
+
+static int get_name(struct ctx *c, const json_t *o, const char *key, const char **ret)
+{
+	int r = get_str(c, o, key, true, ret);
+
+	if (r < 0)
+		return r;
+	if (!name_ok(*ret))
+		return FAIL(c, -EINVAL,
+			    "\"%s\" must be 1 to %d characters of A-Z a-z 0-9 . _ - :",
+			    key, VCD_STATE_NAME_LEN - 1);
+	return 0;
+}
+
+static bool key_in(const char *key, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (strcmp(key, *keys) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Refuse keys outside @keys.  The smallest such key is named, so that the
+ * reason does not depend on the object's iteration order.
+ */
+static int check_keys(struct ctx *c, const json_t *o, const char *const *keys,
+		      const char *what)
+{
+	const char *key, *bad = NULL;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		if (!key_in(key, keys) && (!bad || strcmp(key, bad) < 0))
+			bad = key;
+	}
+	if (bad)
+		return FAIL(c, -EINVAL, "unknown key \"%s\" in %s", bad, what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Nodes.
+ */
+
+static size_t node_pos(const struct vcd_state *s, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_nodes && s->nodes[i].id < id; i++)
+		;
+	return i;
+}
+
+static struct vcd_node *node_find(struct vcd_state *s, uint32_t id)
+{
+	size_t i = node_pos(s, id);
+
+	return i < s->n_nodes && s->nodes[i].id == id ? &s->nodes[i] : NULL;
+}
+
+const struct vcd_node *vcd_state_node(const struct vcd_state *s, uint32_t id)
+{
+	return node_find((struct vcd_state *)s, id);
+}
+
+/* Find or add @id (state unknown). */
+static int node_get(struct ctx *c, struct vcd_state *s, uint32_t id, struct vcd_node **ret)
+{
+	size_t i = node_pos(s, id);
+
+	if (i < s->n_nodes && s->nodes[i].id == id) {
+		*ret = &s->nodes[i];
+		return 0;
+	}
+	if (s->n_nodes == VCD_STATE_MAX_NODES)
+		return FAIL(c, -ENOSPC, "the node table is full (%d nodes)",
+			    VCD_STATE_MAX_NODES);
+	memmove(&s->nodes[i + 1], &s->nodes[i], (s->n_nodes - i) * sizeof(s->nodes[0]));
+	s->n_nodes++;
+	memset(&s->nodes[i], 0, sizeof(s->nodes[i]));
+	s->nodes[i].id = id;
+	*ret = &s->nodes[i];
+	return 0;
+}
+
+size_t vcd_state_n_nodes(const struct vcd_state *s)
+{
+	return s->n_nodes;
+}
+
+const struct vcd_node *vcd_state_node_at(const struct vcd_state *s, size_t i)
+{
+	return i < s->n_nodes ? &s->nodes[i] : NULL;
+}
+
+uint64_t vcd_state_applied_index(const struct vcd_state *s)
+{
+	return s->applied_index;
+}
+
+const json_t *vcd_state_resources(const struct vcd_state *s)
+{
+	return s->resources;
+}
+
+/* ------------------------------------------------------------------------
+ * Ops.  Each gets the parsed entry (keys already checked) and either
+ * changes the state and returns 0, or returns an error having changed
+ * nothing.
+ */
+
+struct apply {
+	struct ctx c;
+	struct vcd_state *s;
+	const json_t *e;
+	struct vcd_apply_result *res;
+};
+
+static int node_and_incarnation(struct apply *a, uint32_t *id, uint64_t *inc)
+{
+	int r = get_node_id(&a->c, a->e, "node", id);
+
+	if (r == 0)
+		r = get_u64(&a->c, a->e, "incarnation", 1, inc);
+	if (r == 0)
+		a->res->node_id = *id;
+	return r;
+}
+
+/* The node must already exist for down/fenced/left. */
+static int existing_node(struct apply *a, uint32_t id, struct vcd_node **n)
+{
+	*n = node_find(a->s, id);
+	if (!*n || (*n)->state == VCD_NODE_UNKNOWN)
+		return FAIL(&a->c, -ENOENT, "node %u has never been online", id);
+	return 0;
+}
+
+static void set_state(struct apply *a, struct vcd_node *n, enum vcd_node_state st)
+{
+	a->res->old_state = n->state;
+	a->res->new_state = st;
+	a->res->changed = true;
+	n->state = st;
+}
+
+/*
+ * node-up: the DC saw this life UP.  Rule 4: a life that was declared
+ * down, fenced or left never comes back; only a higher incarnation does.
+ */
+static int op_node_up(struct apply *a)
+{
+	struct vcd_node *n;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	int r = node_and_incarnation(a, &id, &inc);
+
+	if (r < 0)
+		return r;
+	n = node_find(a->s, id);
+	if (n) {
+		switch (n->state) {
+		case VCD_NODE_UNKNOWN:
+			break;
+		case VCD_NODE_ONLINE:
+			if (inc == n->incarnation)
+				return FAIL(&a->c, -EALREADY,
+					    "node %u is already online at incarnation %llu",
+					    id, (unsigned long long)inc);
+			if (inc < n->incarnation)
+				return FAIL(&a->c, -ESTALE,
+					    "node %u is online at incarnation %llu; incarnation %llu is an older life",
+					    id, (unsigned long long)n->incarnation,
+					    (unsigned long long)inc);
+			break;
+		case VCD_NODE_DOWN:
+		case VCD_NODE_FENCED:
+		case VCD_NODE_LEFT:
+			if (inc <= n->incarnation)
+				return FAIL(&a->c, -ESTALE,
+					    "node %u is %s at incarnation %llu; it may only return with a higher incarnation (rule 4), not %llu",
+					    id, vcd_node_state_name(n->state),
+					    (unsigned long long)n->incarnation,
+					    (unsigned long long)inc);
+			break;
+		}
+	}
+	r = node_get(&a->c, a->s, id, &n);
+	if (r < 0)
+		return r;
+	set_state(a, n, VCD_NODE_ONLINE);
+	n->incarnation = inc;
+	return 0;
+}
+
+/* For node-down and node-left: the life must be the one that is online. */
+static int check_life(struct apply *a, const struct vcd_node *n, uint64_t inc)
+{
+	if (inc < n->incarnation)
+		return FAIL(&a->c, -ESTALE,
+			    "node %u is %s at incarnation %llu; incarnation %llu is an older life",
+			    n->id, vcd_node_state_name(n->state),
+			    (unsigned long long)n->incarnation, (unsigned long long)inc);
+	return 0;
+}
+
+/*
+ * node-down: a majority of voters saw this life DOWN and the DC started
+ * its fence window.  From here on the life is over for the whole cluster
+ * (it cannot be quorate any more), so rule 4 applies to it.
+ */
+static int op_node_down(struct apply *a)
+{
+	struct vcd_node *n;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	int r = node_and_incarnation(a, &id, &inc);
+
+	if (r < 0)
+		return r;
+	r = existing_node(a, id, &n);
+	if (r < 0)
+		return r;
+	if (n->state == VCD_NODE_DOWN && inc == n->incarnation)
+		return FAIL(&a->c, -EALREADY, "node %u is already down at incarnation %llu",
+			    id, (unsigned long long)inc);
+	if (n->state != VCD_NODE_ONLINE && n->state != VCD_NODE_DOWN)
+		return FAIL(&a->c, -EINVAL, "node %u is %s, not online", id,
+			    vcd_node_state_name(n->state));
+	r = check_life(a, n, inc);
+	if (r < 0)
+		return r;
+	set_state(a, n, VCD_NODE_DOWN);
+	n->incarnation = inc;
+	return 0;
+}
+
+static int parse_fence(struct ctx *c, const json_t *o, struct vcd_fence_rec *rec)
+{
+	const char *how, *note = "";
+	int64_t v = 0;
+	int r;
+
+	memset(rec, 0, sizeof(*rec));
+	r = get_node_id(c, o, "node", &rec->node_id);
+	if (r == 0)
+		r = get_u64(c, o, "incarnation", 1, &rec->incarnation);
+	if (r == 0)
+		r = get_str(c, o, "how", true, &how);
+	if (r < 0)
+		return r;
+	if (strcmp(how, "auto") == 0)
+		rec->how = VCD_FENCE_AUTO;
+	else if (strcmp(how, "confirmed") == 0)
+		rec->how = VCD_FENCE_CONFIRMED;
+	else
+		return FAIL(c, -EINVAL, "\"how\" must be \"auto\" or \"confirmed\"");
+	r = get_int(c, o, "last_heard_age_ms", -1, INT64_MAX, true, &rec->last_heard_age_ms);
+	if (r == 0)
+		r = get_u64(c, o, "window_ms", 0, &rec->window_ms);
+	if (r == 0)
+		r = get_int(c, o, "dc", 1, UINT32_MAX, true, &v);
+	if (r < 0)
+		return r;
+	rec->dc_id = (uint32_t)v;
+	r = get_u64(c, o, "term", 0, &rec->term);
+	if (r == 0)
+		r = get_int(c, o, "time_ms", INT64_MIN, INT64_MAX, true, &rec->time_ms);
+	if (r < 0)
+		return r;
+	r = get_str(c, o, "note", false, &note);
+	if (r < 0 && r != -ENODATA)
+		return r;
+	if (strlen(note) >= sizeof(rec->note))
+		return FAIL(c, -EINVAL, "\"note\" is longer than %zu bytes",
+			    sizeof(rec->note) - 1);
+	memcpy(rec->note, note, strlen(note) + 1);
+	return 0;
+}
+
+/*
+ * node-fenced: the life is certainly over (strong fencing and the window
+ * passed, or an operator confirmed it); its resources may run elsewhere.
+ */
+static int op_node_fenced(struct apply *a)
+{
+	struct vcd_fence_rec rec;
+	struct vcd_node *n;
+	int r = parse_fence(&a->c, a->e, &rec);
+
+	if (r < 0)
+		return r;
+	a->res->node_id = rec.node_id;
+	r = existing_node(a, rec.node_id, &n);
+	if (r < 0)
+		return r;
+	if (n->state == VCD_NODE_FENCED && rec.incarnation <= n->fenced_incarnation)
+		return FAIL(&a->c, -EALREADY, "node %u is already fenced at incarnation %llu",
+			    n->id, (unsigned long long)n->fenced_incarnation);
+	if (n->state != VCD_NODE_ONLINE && n->state != VCD_NODE_DOWN)
+		return FAIL(&a->c, -EINVAL, "node %u is %s, not online or down", n->id,
+			    vcd_node_state_name(n->state));
+	r = check_life(a, n, rec.incarnation);
+	if (r < 0)
+		return r;
+	set_state(a, n, VCD_NODE_FENCED);
+	n->incarnation = rec.incarnation;
+	n->fenced_incarnation = rec.incarnation;
+	n->has_fence = true;
+	n->fence = rec;
+	return 0;
+}
+
+static int op_node_flags(struct apply *a)
+{
+	struct vcd_node *n;
+	uint32_t id = 0;
+	int standby, maint, r;
+
+	r = get_node_id(&a->c, a->e, "node", &id);
+	if (r < 0)
+		return r;
+	a->res->node_id = id;
+	standby = get_bool(&a->c, a->e, "standby");
+	if (standby == -EINVAL)
+		return standby;
+	maint = get_bool(&a->c, a->e, "maintenance");
+	if (maint == -EINVAL)
+		return maint;
+	if (standby < 0 && maint < 0)
+		return FAIL(&a->c, -EINVAL, "node-flags sets neither \"standby\" nor \"maintenance\"");
+	r = node_get(&a->c, a->s, id, &n);
+	if (r < 0)
+		return r;
+	a->res->old_state = a->res->new_state = n->state;
+	/* Setting a flag to the value it has is not an error: operators repeat. */
+	if (standby >= 0 && n->standby != (bool)standby) {
+		n->standby = standby;
+		a->res->changed = true;
+	}
+	if (maint >= 0 && n->maintenance != (bool)maint) {
+		n->maintenance = maint;
+		a->res->changed = true;
+	}
+	return 0;
+}
+
+/* node-left: a planned leave, recorded after its resources stopped. */
+static int op_node_left(struct apply *a)
+{
+	struct vcd_node *n;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	int r = node_and_incarnation(a, &id, &inc);
+
+	if (r < 0)
+		return r;
+	r = existing_node(a, id, &n);
+	if (r < 0)
+		return r;
+	if (n->state != VCD_NODE_ONLINE)
+		return FAIL(&a->c, -EINVAL, "node %u is %s, not online; only an online node leaves",
+			    id, vcd_node_state_name(n->state));
+	if (inc != n->incarnation)
+		return FAIL(&a->c, -ESTALE, "node %u is online at incarnation %llu, not %llu",
+			    id, (unsigned long long)n->incarnation, (unsigned long long)inc);
+	set_state(a, n, VCD_NODE_LEFT);
+	return 0;
+}
+
+static int op_resource_add(struct apply *a)
+{
+	const char *name, *type;
+	const json_t *def;
+	json_t *res;
+	int r;
+
+	r = get_name(&a->c, a->e, "name", &name);
+	if (r == 0)
+		r = get_name(&a->c, a->e, "type", &type);
+	if (r < 0)
+		return r;
+	def = json_object_get(a->e, "definition");
+	if (!def)
+		return FAIL(&a->c, -EINVAL, "\"definition\" is missing");
+	if (json_object_get(a->s->resources, name))
+		return FAIL(&a->c, -EEXIST, "resource \"%s\" exists", name);
+	if (json_object_size(a->s->resources) >= VCD_STATE_MAX_RESOURCES)
+		return FAIL(&a->c, -ENOSPC, "the resource table is full (%d resources)",
+			    VCD_STATE_MAX_RESOURCES);
+	res = json_pack("{s:s, s:O}", "type", type, "definition", def);
+	if (!res || json_object_set_new(a->s->resources, name, res) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+static int op_resource_remove(struct apply *a)
+{
+	const char *name;
+	int r = get_name(&a->c, a->e, "name", &name);
+
+	if (r < 0)
+		return r;
+	if (json_object_del(a->s->resources, name) < 0)
+		return FAIL(&a->c, -ENOENT, "no resource \"%s\"", name);
+	a->res->changed = true;
+	return 0;
+}
+
+#define KEYS(...) ((const char *const[]){ "v", "op", __VA_ARGS__, NULL })
+
+static const struct op_desc {
+	enum vcd_op op;
+	int (*apply)(struct apply *a);
+	const char *const *keys;
+	bool history;		/* a decision record for `vclusterctl history` */
+} op_table[] = {
+	{ VCD_OP_NODE_UP, op_node_up, KEYS("node", "incarnation"), true },
+	{ VCD_OP_NODE_DOWN, op_node_down, KEYS("node", "incarnation"), true },
+	{ VCD_OP_NODE_FENCED, op_node_fenced,
+	  KEYS("node", "incarnation", "how", "last_heard_age_ms", "window_ms", "dc",
+	       "term", "time_ms", "note"), true },
+	{ VCD_OP_NODE_FLAGS, op_node_flags, KEYS("node", "standby", "maintenance"), true },
+	{ VCD_OP_NODE_LEFT, op_node_left, KEYS("node", "incarnation"), true },
+	{ VCD_OP_RESOURCE_ADD, op_resource_add, KEYS("name", "type", "definition"), false },
+	{ VCD_OP_RESOURCE_REMOVE, op_resource_remove, KEYS("name"), false },
+};
+
+static const struct op_desc *op_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(op_table) / sizeof(op_table[0]); i++)
+		if (strcmp(name, op_names[op_table[i].op]) == 0)
+			return &op_table[i];
+	return NULL;
+}
+
+/* The record for `history`: the entry without "v", with its raft index. */
+static json_t *history_record(const json_t *e, uint64_t index)
+{
+	json_t *h = json_deep_copy(e);
+
+	if (!h)
+		return NULL;
+	json_object_del(h, "v");
+	if (json_object_set_new(h, "index", json_integer((json_int_t)index)) < 0) {
+		json_decref(h);
+		return NULL;
+	}
+	return h;
+}
+
+static int history_append(struct vcd_state *s, json_t *h)
+{
+	if (json_array_append_new(s->history, h) < 0)
+		return -ENOMEM;
+	while (json_array_size(s->history) > VCD_STATE_HISTORY)
+		json_array_remove(s->history, 0);
+	return 0;
+}
+
+/* Version and op: the part every entry shares. */
+static int entry_header(struct ctx *c, const json_t *e, const struct op_desc **ret)
+{
+	const json_t *v;
+	const char *op;
+	int r;
+
+	if (!json_is_object(e))
+		return FAIL(c, -EINVAL, "entry is not a JSON object");
+	v = json_object_get(e, "v");
+	if (!v)
+		return FAIL(c, -EINVAL, "entry has no version \"v\"");
+	if (!json_is_integer(v) || json_integer_value(v) != VCD_STATE_VERSION)
+		return FAIL(c, -EPROTONOSUPPORT,
+			    "entry version is not supported (this agent applies version %d)",
+			    VCD_STATE_VERSION);
+	r = get_str(c, e, "op", true, &op);
+	if (r < 0)
+		return r;
+	*ret = op_find(op);
+	if (!*ret)
+		return FAIL(c, -EOPNOTSUPP, "unknown op \"%.64s\"", op);
+	return 0;
+}
+
+int vcd_state_apply(struct vcd_state *s, const void *buf, size_t len, uint64_t index,
+		    struct vcd_apply_result *res, char *why, size_t why_size)
+{
+	struct vcd_apply_result dummy;
+	struct apply a = { .c = { why, why_size }, .s = s, .res = res ? res : &dummy };
+	const struct op_desc *d;
+	json_error_t jerr;
+	json_t *e, *h = NULL;
+	int r;
+
+	memset(a.res, 0, sizeof(*a.res));
+	if (why && why_size)
+		why[0] = '\0';
+	/* The entry is consumed whatever its fate: rejected ones are no-ops. */
+	s->applied_index = index;
+	e = json_loadb(buf, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!e)
+		return FAIL(&a.c, -EINVAL, "entry is not JSON: %s at byte %d", jerr.text,
+			    jerr.position);
+	a.e = e;
+	r = entry_header(&a.c, e, &d);
+	if (r < 0)
+		goto out;
+	a.res->op = d->op;
+	r = check_keys(&a.c, e, d->keys, op_names[d->op]);
+	if (r < 0)
+		goto out;
+	/* Allocate the record first: after the change nothing may fail. */
+	if (d->history) {
+		h = history_record(e, index);
+		if (!h) {
+			r = FAIL(&a.c, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	r = d->apply(&a);
+	if (r == 0 && h && a.res->changed) {
+		r = history_append(s, h);
+		h = NULL;
+	}
+out:
+	if (r < 0)
+		a.res->changed = false;
+	json_decref(h);
+	json_decref(e);
+	return r;
+}
+
+/* ------------------------------------------------------------------------
+ * JSON of the whole state: status, snapshot, restore.
+ */
+
+static json_t *fence_json(const struct vcd_fence_rec *f)
+{
+	return json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:s}",
+			 "node", (json_int_t)f->node_id,
+			 "incarnation", (json_int_t)f->incarnation,
+			 "how", vcd_fence_how_name(f->how),
+			 "last_heard_age_ms", (json_int_t)f->last_heard_age_ms,
+			 "window_ms", (json_int_t)f->window_ms,
+			 "dc", (json_int_t)f->dc_id,
+			 "term", (json_int_t)f->term,
+			 "time_ms", (json_int_t)f->time_ms,
+			 "note", f->note);
+}
+
+static json_t *node_json(const struct vcd_node *n)
+{
+	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:b, s:b}",
+			      "id", (json_int_t)n->id,
+			      "state", vcd_node_state_name(n->state),
+			      "incarnation", (json_int_t)n->incarnation,
+			      "fenced_incarnation", (json_int_t)n->fenced_incarnation,
+			      "standby", n->standby,
+			      "maintenance", n->maintenance);
+
+	if (o && n->has_fence && json_object_set_new(o, "last_fence", fence_json(&n->fence)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *vcd_state_to_json(const struct vcd_state *s)
+{
+	json_t *nodes = json_array(), *o;
+	size_t i;
+
+	if (!nodes)
+		return NULL;
+	for (i = 0; i < s->n_nodes; i++) {
+		if (json_array_append_new(nodes, node_json(&s->nodes[i])) < 0) {
+			json_decref(nodes);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:I, s:o, s:O}", "applied_index", (json_int_t)s->applied_index,
+		      "nodes", nodes, "resources", s->resources);
+	return o;
+}
+
+json_t *vcd_state_history_json(const struct vcd_state *s)
+{
+	return json_deep_copy(s->history);
+}
+
+int vcd_state_snapshot(const struct vcd_state *s, void **ret_buf, size_t *ret_len)
+{
+	json_t *o = vcd_state_to_json(s);
+	char *text;
+
+	if (!o)
+		return -ENOMEM;
+	if (json_object_set_new(o, "v", json_integer(VCD_STATE_VERSION)) < 0 ||
+	    json_object_set(o, "history", s->history) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	text = json_dumps(o, ENTRY_FLAGS);
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	*ret_buf = text;
+	*ret_len = strlen(text);
+	return 0;
+}
+
+static const char *const node_keys[] = {
+	"id", "state", "incarnation", "fenced_incarnation", "standby", "maintenance",
+	"last_fence", NULL
+};
+static const char *const fence_keys[] = {
+	"node", "incarnation", "how", "last_heard_age_ms", "window_ms", "dc", "term",
+	"time_ms", "note", NULL
+};
+
+static int restore_node(struct ctx *c, const json_t *o, struct vcd_node *n)
+{
+	const json_t *f;
+	const char *st;
+	int r, b;
+
+	memset(n, 0, sizeof(*n));
+	if (!json_is_object(o))
+		return FAIL(c, -EINVAL, "a node is not an object");
+	r = check_keys(c, o, node_keys, "a node");
+	if (r == 0)
+		r = get_node_id(c, o, "id", &n->id);
+	if (r == 0)
+		r = get_str(c, o, "state", true, &st);
+	if (r < 0)
+		return r;
+	if (parse_state_name(st, &n->state) < 0)
+		return FAIL(c, -EINVAL, "node %u: unknown state \"%.32s\"", n->id, st);
+	r = get_u64(c, o, "incarnation", 0, &n->incarnation);
+	if (r == 0)
+		r = get_u64(c, o, "fenced_incarnation", 0, &n->fenced_incarnation);
+	if (r < 0)
+		return r;
+	b = get_bool(c, o, "standby");
+	n->standby = b == 1;
+	if (b == -EINVAL)
+		return b;
+	b = get_bool(c, o, "maintenance");
+	n->maintenance = b == 1;
+	if (b == -EINVAL)
+		return b;
+	f = json_object_get(o, "last_fence");
+	if (!f)
+		return 0;
+	if (!json_is_object(f))
+		return FAIL(c, -EINVAL, "node %u: \"last_fence\" is not an object", n->id);
+	r = check_keys(c, f, fence_keys, "a fence record");
+	if (r == 0)
+		r = parse_fence(c, f, &n->fence);
+	n->has_fence = r == 0;
+	return r;
+}
+
+static int restore_nodes(struct ctx *c, const json_t *nodes, struct vcd_state *s)
+{
+	size_t i;
+	int r;
+
+	if (!json_is_array(nodes))
+		return FAIL(c, -EINVAL, "\"nodes\" is not an array");
+	if (json_array_size(nodes) > VCD_STATE_MAX_NODES)
+		return FAIL(c, -EINVAL, "more than %d nodes", VCD_STATE_MAX_NODES);
+	for (i = 0; i < json_array_size(nodes); i++) {
+		r = restore_node(c, json_array_get(nodes, i), &s->nodes[i]);
+		if (r < 0)
+			return r;
+		if (i > 0 && s->nodes[i].id <= s->nodes[i - 1].id)
+			return FAIL(c, -EINVAL, "nodes are not ordered by id");
+		s->n_nodes = i + 1;
+	}
+	return 0;
+}
+
+static int restore_resources(struct ctx *c, const json_t *res)
+{
+	const char *name, *type;
+	json_t *v;
+	int r;
+
+	if (!json_is_object(res))
+		return FAIL(c, -EINVAL, "\"resources\" is not an object");
+	if (json_object_size(res) > VCD_STATE_MAX_RESOURCES)
+		return FAIL(c, -EINVAL, "more than %d resources", VCD_STATE_MAX_RESOURCES);
+	json_object_foreach((json_t *)res, name, v) {
+		if (!name_ok(name))
+			return FAIL(c, -EINVAL, "bad resource name \"%.64s\"", name);
+		if (!json_is_object(v))
+			return FAIL(c, -EINVAL, "resource \"%s\" is not an object", name);
+		r = check_keys(c, v, (const char *const[]){ "type", "definition", NULL },
+			       "a resource");
+		if (r == 0)
+			r = get_name(c, v, "type", &type);
+		if (r < 0)
+			return r;
+		if (!json_object_get(v, "definition"))
+			return FAIL(c, -EINVAL, "resource \"%s\" has no definition", name);
+	}
+	return 0;
+}
+
+static int restore_history(struct ctx *c, const json_t *h)
+{
+	int64_t idx;
+	size_t i;
+	int r;
+
+	if (!json_is_array(h))
+		return FAIL(c, -EINVAL, "\"history\" is not an array");
+	if (json_array_size(h) > VCD_STATE_HISTORY)
+		return FAIL(c, -EINVAL, "more than %d history records", VCD_STATE_HISTORY);
+	for (i = 0; i < json_array_size(h); i++) {
+		const json_t *rec = json_array_get(h, i);
+
+		if (!json_is_object(rec) || !json_is_string(json_object_get(rec, "op")))
+			return FAIL(c, -EINVAL, "history record %zu has no \"op\"", i);
+		r = get_int(c, rec, "index", 0, INT64_MAX, true, &idx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int restore_into(struct ctx *c, const json_t *o, struct vcd_state *s)
+{
+	static const char *const top_keys[] = {
+		"v", "applied_index", "nodes", "resources", "history", NULL
+	};
+	const json_t *v = json_object_get(o, "v");
+	int r;
+
+	if (!v)
+		return FAIL(c, -EINVAL, "snapshot has no version \"v\"");
+	if (!json_is_integer(v) || json_integer_value(v) != VCD_STATE_VERSION)
+		return FAIL(c, -EPROTONOSUPPORT,
+			    "snapshot version is not supported (this agent reads version %d)",
+			    VCD_STATE_VERSION);
+	r = check_keys(c, o, top_keys, "the snapshot");
+	if (r == 0)
+		r = get_u64(c, o, "applied_index", 0, &s->applied_index);
+	if (r == 0)
+		r = restore_nodes(c, json_object_get(o, "nodes"), s);
+	if (r == 0)
+		r = restore_resources(c, json_object_get(o, "resources"));
+	if (r == 0)
+		r = restore_history(c, json_object_get(o, "history"));
+	if (r < 0)
+		return r;
+	s->resources = json_deep_copy(json_object_get(o, "resources"));
+	s->history = json_deep_copy(json_object_get(o, "history"));
+	if (!s->resources || !s->history)
+		return FAIL(c, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void state_clear(struct vcd_state *s)
+{
+	json_decref(s->resources);
+	json_decref(s->history);
+	memset(s, 0, sizeof(*s));
+}
+
+int vcd_state_restore(struct vcd_state *s, const void *buf, size_t len,
+		      char *why, size_t why_size)
+{
+	struct ctx c = { why, why_size };
+	struct vcd_state *tmp;
+	json_error_t jerr;
+	json_t *o;
+	int r;
+
+	if (why && why_size)
+		why[0] = '\0';
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		return FAIL(&c, -EINVAL, "snapshot is not JSON: %s at byte %d", jerr.text,
+			    jerr.position);
+	tmp = calloc(1, sizeof(*tmp));
+	if (!tmp) {
+		json_decref(o);
+		return FAIL(&c, -ENOMEM, "out of memory");
+	}
+	r = json_is_object(o) ? restore_into(&c, o, tmp)
+			      : FAIL(&c, -EINVAL, "snapshot is not a JSON object");
+	json_decref(o);
+	if (r == 0) {
+		/* Replace only once everything parsed: a bad snapshot changes nothing. */
+		state_clear(s);
+		*s = *tmp;
+		tmp->resources = tmp->history = NULL;
+	}
+	state_clear(tmp);
+	free(tmp);
+	return r;
+}
+
+int vcd_state_new(struct vcd_state **ret)
+{
+	struct vcd_state *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->resources = json_object();
+	s->history = json_array();
+	if (!s->resources || !s->history) {
+		vcd_state_free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+void vcd_state_free(struct vcd_state *s)
+{
+	if (!s)
+		return;
+	state_clear(s);
+	free(s);
+}
+
+/* ------------------------------------------------------------------------
+ * Entry encoders.
+ */
+
+static int dump(json_t *o, char **ret, size_t *ret_len)
+{
+	char *text;
+
+	if (!o)
+		return -ENOMEM;
+	text = json_dumps(o, ENTRY_FLAGS);
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	*ret_len = strlen(text);
+	return 0;
+}
+
+static json_t *entry_new(enum vcd_op op)
+{
+	return json_pack("{s:i, s:s}", "v", VCD_STATE_VERSION, "op", op_names[op]);
+}
+
+static int entry_node_life(enum vcd_op op, uint32_t node, uint64_t inc, char **ret,
+			   size_t *ret_len)
+{
+	json_t *o;
+
+	if (node == 0 || inc == 0 || inc > INT64_MAX)
+		return -EINVAL;
+	o = entry_new(op);
+	if (o && (json_object_set_new(o, "node", json_integer(node)) < 0 ||
+		  json_object_set_new(o, "incarnation", json_integer((json_int_t)inc)) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_node_up(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len)
+{
+	return entry_node_life(VCD_OP_NODE_UP, node, incarnation, ret, ret_len);
+}
+
+int vcd_entry_node_down(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len)
+{
+	return entry_node_life(VCD_OP_NODE_DOWN, node, incarnation, ret, ret_len);
+}
+
+int vcd_entry_node_left(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len)
+{
+	return entry_node_life(VCD_OP_NODE_LEFT, node, incarnation, ret, ret_len);
+}
+
+int vcd_entry_node_fenced(const struct vcd_fence_rec *rec, char **ret, size_t *ret_len)
+{
+	json_t *o, *f;
+
+	if (rec->node_id == 0 || rec->incarnation == 0 || rec->incarnation > INT64_MAX ||
+	    rec->dc_id == 0 || rec->last_heard_age_ms < -1 || rec->window_ms > INT64_MAX ||
+	    rec->term > INT64_MAX || strnlen(rec->note, sizeof(rec->note)) == sizeof(rec->note) ||
+	    (rec->how != VCD_FENCE_AUTO && rec->how != VCD_FENCE_CONFIRMED))
+		return -EINVAL;
+	o = entry_new(VCD_OP_NODE_FENCED);
+	f = fence_json(rec);
+	if (!o || !f || json_object_update(o, f) < 0) {
+		json_decref(o);
+		json_decref(f);
+		return -ENOMEM;
+	}
+	json_decref(f);
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_node_flags(uint32_t node, int standby, int maintenance,
+			 char **ret, size_t *ret_len)
+{
+	json_t *o;
+	int r = 0;
+
+	if (node == 0 || (standby < 0 && maintenance < 0) || standby > 1 || maintenance > 1)
+		return -EINVAL;
+	o = entry_new(VCD_OP_NODE_FLAGS);
+	if (!o)
+		return -ENOMEM;
+	r |= json_object_set_new(o, "node", json_integer(node));
+	if (standby >= 0)
+		r |= json_object_set_new(o, "standby", json_boolean(standby));
+	if (maintenance >= 0)
+		r |= json_object_set_new(o, "maintenance", json_boolean(maintenance));
+	if (r) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_add(const char *name, const char *type, const json_t *definition,
+			   char **ret, size_t *ret_len)
+{
+	json_t *o;
+
+	if (!name_ok(name) || !name_ok(type) || !definition)
+		return -EINVAL;
+	o = entry_new(VCD_OP_RESOURCE_ADD);
+	if (o && (json_object_set_new(o, "name", json_string(name)) < 0 ||
+		  json_object_set_new(o, "type", json_string(type)) < 0 ||
+		  json_object_set(o, "definition", (json_t *)definition) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_remove(const char *name, char **ret, size_t *ret_len)
+{
+	json_t *o;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	o = entry_new(VCD_OP_RESOURCE_REMOVE);
+	if (o && json_object_set_new(o, "name", json_string(name)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
