@@ -6,12 +6,12 @@
 #
 #      n1        n2   ...   nN         one netns per cluster node
 #      |  \      |  \       |  \
-#   [ br0 ] [ br1 ]                    bridges in netns "vcsw"
+#   [ br0 ] [ br1 ]                    bridges in netns $VC_SW (vcsw)
 #
 #   link 0: 198.18.0.I/24 on br0          (IPv4)
 #   link 1: fd00:0:1::I/64 on br1         (IPv6, only when LINKS is 2)
 #
-# Node I's veth on link L is "l$L" inside nI and "n${I}l$L" in vcsw, so a
+# Node I's veth on link L is "l$L" inside nI and "n${I}l$L" in $VC_SW, so a
 # test cuts one node's link with vc_cut I L (both directions).
 
 VCTL=${VCTL:-$REPO/user/vclusterctl}
@@ -25,23 +25,27 @@ VC_CLUSTER_ID=${VC_CLUSTER_ID:-7}
 # time of 1 s keeps such stalls from looking like deaths.
 VC_INTERVAL_MS=${VC_INTERVAL_MS:-100}
 VC_MISSES=${VC_MISSES:-10}
+# Namespace names: the switch, and the prefix of the nodes' (nI).  Host
+# suites that run beside others on one machine pick their own.
+VC_SW=${VC_SW:-vcsw}
+VC_NS=${VC_NS:-n}
 
 vc_ctl()
 {
 	local node=$1
 
 	shift
-	ip netns exec "n$node" "$VCTL" "$@"
+	ip netns exec "$VC_NS$node" "$VCTL" "$@"
 }
 
 vc_switch()
 {
-	ip netns add vcsw
-	ip -n vcsw link set lo up
-	ip -n vcsw link add br0 type bridge forward_delay 0 stp_state 0
-	ip -n vcsw link add br1 type bridge forward_delay 0 stp_state 0
-	ip -n vcsw link set br0 up
-	ip -n vcsw link set br1 up
+	ip netns add "$VC_SW"
+	ip -n "$VC_SW" link set lo up
+	ip -n "$VC_SW" link add br0 type bridge forward_delay 0 stp_state 0
+	ip -n "$VC_SW" link add br1 type bridge forward_delay 0 stp_state 0
+	ip -n "$VC_SW" link set br0 up
+	ip -n "$VC_SW" link set br1 up
 }
 
 vc_addr()
@@ -60,17 +64,17 @@ vc_netns_node()
 {
 	local i=$1 links=$2 l
 
-	ip netns add "n$i"
-	ip -n "n$i" link set lo up
+	ip netns add "$VC_NS$i"
+	ip -n "$VC_NS$i" link set lo up
 	for ((l = 0; l < links; l++)); do
-		ip link add "l$l" netns "n$i" type veth peer "n${i}l$l" netns vcsw
-		ip -n vcsw link set "n${i}l$l" master "br$l" up
+		ip link add "l$l" netns "$VC_NS$i" type veth peer "n${i}l$l" netns "$VC_SW"
+		ip -n "$VC_SW" link set "n${i}l$l" master "br$l" up
 		if [ "$l" -eq 0 ]; then
-			ip -n "n$i" addr add "$(vc_addr "$i" 0)/24" dev "l$l"
+			ip -n "$VC_NS$i" addr add "$(vc_addr "$i" 0)/24" dev "l$l"
 		else
-			ip -n "n$i" addr add "$(vc_addr "$i" "$l")/64" dev "l$l" nodad
+			ip -n "$VC_NS$i" addr add "$(vc_addr "$i" "$l")/64" dev "l$l" nodad
 		fi
-		ip -n "n$i" link set "l$l" up
+		ip -n "$VC_NS$i" link set "l$l" up
 	done
 }
 
@@ -140,7 +144,7 @@ vc_teardown()
 
 	for ns in $(ip netns list | awk '{print $1}'); do
 		case "$ns" in
-		n[0-9]*|vcsw) ip netns del "$ns" ;;
+		"$VC_NS"[0-9]*|"$VC_SW") ip netns del "$ns" ;;
 		esac
 	done
 }
@@ -148,12 +152,12 @@ vc_teardown()
 # vc_cut I L / vc_heal I L: take node I's link L down / up at the switch.
 vc_cut()
 {
-	ip -n vcsw link set "n${1}l$2" down
+	ip -n "$VC_SW" link set "n${1}l$2" down
 }
 
 vc_heal()
 {
-	ip -n vcsw link set "n${1}l$2" up
+	ip -n "$VC_SW" link set "n${1}l$2" up
 }
 
 # vc_peer_field I J FIELD: FIELD of peer J as node I sees it (JSON).
@@ -189,7 +193,7 @@ vc_node_field()
 	vc_ctl "$1" node show --json | jq -r ".$2"
 }
 
-# Faults between nodes, as bridge filters in vcsw (every link):
+# Faults between nodes, as bridge filters in $VC_SW (every link):
 #   vc_block FROM TO    drop frames from node FROM to node TO (one way)
 #   vc_partition "A..." "B..."   drop both ways between two groups
 # (_vc_block_rules and _vc_partition_rules print the rules, for a test
@@ -199,8 +203,8 @@ vc_node_field()
 # add, so loading nftables' modules is not part of a fault's timing.
 vc_filter_init()
 {
-	ip netns exec vcsw nft list table bridge vcf >/dev/null 2>&1 && return 0
-	ip netns exec vcsw nft -f - <<'NFT'
+	ip netns exec "$VC_SW" nft list table bridge vcf >/dev/null 2>&1 && return 0
+	ip netns exec "$VC_SW" nft -f - <<'NFT'
 table bridge vcf {
 	chain filt {
 		type filter hook forward priority 0; policy accept;
@@ -216,7 +220,7 @@ _vc_block_rules()
 	local from=$1 to=$2 l
 
 	for l in 0 1; do
-		ip -n vcsw link show "n${from}l$l" >/dev/null 2>&1 || continue
+		ip -n "$VC_SW" link show "n${from}l$l" >/dev/null 2>&1 || continue
 		echo "add rule bridge vcf filt iifname n${from}l$l oifname n${to}l$l drop"
 	done
 }
@@ -237,7 +241,7 @@ _vc_partition_rules()
 vc_apply()
 {
 	vc_filter_init || return 1
-	ip netns exec vcsw nft -f - <<<"$1"
+	ip netns exec "$VC_SW" nft -f - <<<"$1"
 }
 
 vc_block()
@@ -252,7 +256,7 @@ vc_partition()
 
 vc_unblock()
 {
-	ip netns exec vcsw nft delete table bridge vcf 2>/dev/null
+	ip netns exec "$VC_SW" nft delete table bridge vcf 2>/dev/null
 	return 0
 }
 
