@@ -4,10 +4,11 @@
 #
 #   make            module (against KDIR) and user-space programs
 #   make module     vcluster.ko only
-#   make user       vclusterctl and the user-space libraries only
+#   make user       user space only: vclusterctl, vclusterd, vcluster-fencer
 #   make install    module (modules_install + depmod) and programs
 #   make check      every gate and test suite (installs what it needs)
-#   make bench      detection-latency and CPU benchmark in QEMU guests
+#   make bench      detection latency and CPU in QEMU guests, then DC
+#                   failover (kernel and user transport) and agent idle cost
 #   make soak       false fences / false DOWNs while user space is starved
 #                   (10 minutes per setting; SOAK_SECS=N to change)
 #   make demo       three guests form a cluster, one is killed and detected

@@ -22,6 +22,12 @@
 #   handover      SIGTERM to the DC: leadership handed over first
 #   partition     5 hosts cut 2|3: the minority has no DC, stops petting
 #                 and is fenced; the majority commits both fenced
+#   operator      3 hosts without auto-bootstrap have no DC until
+#                 `cluster bootstrap`; a second bootstrap is refused;
+#                 standby and maintenance flags, forwarded to the DC and
+#                 replicated; an unprivileged caller may read, not change
+#   weak fencing  action log: the DC commits a silent host down but waits
+#                 for `node confirm-fenced`, which `watch` reports
 
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +39,7 @@ VC_SW=agsw VC_NS=ag
 [[ -x $VCD && -x $VCTL ]] || skip_all "build user/ first (make -C user)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 
-plan 32
+plan 51
 
 # ---------------------------------------------------------------- config
 
@@ -94,7 +100,7 @@ check "3 hosts: each watchdog armed once in touch with a quorum" \
 check "status: human output names the DC" bash -c "'$VCTL' -s '$(ag_sock 1)' status | grep -qi 'dc'"
 
 # --- power loss of the DC
-old_dc=$(ag_agree_dc "1 2 3")
+old_dc=$(ag_wait_dc "1 2 3")
 survivors=$(for i in 1 2 3; do [[ $i != "$old_dc" ]] && echo -n "$i "; done)
 s1=${survivors%% *}
 old_inc=$(ag_status "$old_dc" .incarnation)
@@ -124,11 +130,11 @@ if wait_for -t 10 knows_fence; then
 	ok "comeback: its replicated state knows the earlier fence"
 else
 	not_ok "comeback: its replicated state knows the earlier fence" \
-		"$(ag_ctl "$old_dc" history --json 2>&1 | tail -n 8)"
+		"$(set -x; knows_fence 2>&1; echo "rc $?"; ag_ctl "$old_dc" history --json 2>&1)"
 fi
 
 # --- an agent killed and restarted resumes from its raft data
-dc=$(ag_agree_dc "1 2 3")
+dc=$(ag_wait_dc "1 2 3")
 f=$(for i in 1 2 3; do [[ $i != "$dc" ]] && echo "$i" && break; done)
 before=$(ag_ctl "$f" history --json | jq -s 'map(select(.op != null)) | length')
 idx=$(ag_status "$f" .applied_index)
@@ -143,7 +149,7 @@ online3() { all_online "$dc"; }
 check "restart: the cluster is whole again" wait_for -t 30 online3
 
 # --- the agent alone frozen: its fencer fences the host
-dc=$(ag_agree_dc "1 2 3")
+dc=$(ag_wait_dc "1 2 3")
 f=$(for i in 3 2 1; do [[ $i != "$dc" ]] && echo "$i" && break; done)
 apid=$(ag_agent_pid "$f")
 kill -STOP "$apid"
@@ -156,7 +162,7 @@ ag_start "$f"
 check "agent frozen: node $f rejoins after its restart" wait_for -t 30 online3
 
 # --- cluster leave: no fence wait
-dc=$(ag_agree_dc "1 2 3")
+dc=$(ag_wait_dc "1 2 3")
 f=$(for i in 1 2 3; do [[ $i != "$dc" ]] && echo "$i" && break; done)
 check "leave: vclusterctl cluster leave on node $f" ag_ctl "$f" cluster leave
 left() { [[ $(ag_node_state "$dc" "$f") == left ]]; }
@@ -175,7 +181,7 @@ ag_start "$f"
 check "leave: node $f rejoins" wait_for -t 30 online3
 
 # --- planned stop of the DC hands leadership over
-dc=$(ag_agree_dc "1 2 3")
+dc=$(ag_wait_dc "1 2 3")
 others=$(for i in 1 2 3; do [[ $i != "$dc" ]] && echo -n "$i "; done)
 ag_stop "$dc"
 check "handover: the DC's log says it handed leadership over" ag_log_has "$dc" "leadership handed over"
@@ -197,7 +203,7 @@ all5() { [[ $(ag_status 1 '[.nodes[] | select(.state == "online")] | length') ==
 	 ag_is 1 .fence.armed && ag_is 5 .fence.armed; }
 check "5 hosts: all online and armed" wait_for -t 30 all5
 # Keep the DC in the majority so the test also shows the minority's side.
-dc=$(ag_agree_dc "1 2 3 4 5")
+dc=$(ag_wait_dc "1 2 3 4 5")
 minority="4 5" majority="1 2 3"
 [[ " $minority " == *" $dc "* ]] && { minority="1 2"; majority="3 4 5"; }
 vc_partition "$minority" "$majority"
@@ -207,5 +213,77 @@ check "partition 2|3: the minority ($minority) loses its lease and is fenced" \
 	wait_for -t 20 minority_fenced
 both_fenced() { local i; for i in $minority; do fenced "$m1" "$i" || return 1; done; }
 check "partition 2|3: the majority commits both fenced" wait_for -t 20 both_fenced
+
+ag_teardown 5
+_at_exit=()
+
+# ---------------------------------------------------------------- operator
+
+AG_DIR=$(mktemp -d /tmp/vcd-test.XXXXXX)
+VC_CONF_DIR=$AG_DIR
+AG_AUTO_BOOTSTRAP=no AG_FENCE_ACTION=log AG_CONTROL_GROUP=65534
+ag_cluster 3
+# The unprivileged caller must be able to reach the sockets.
+chmod 0755 "$AG_DIR" "$AG_DIR"/n*
+for i in 1 2 3; do ag_start "$i"; done
+quorate3() { ag_is 1 .quorate && ag_is 2 .quorate && ag_is 3 .quorate; }
+wait_for -t 20 quorate3
+nodc() { local i; for i in 1 2 3; do [[ $(ag_dc "$i") == null ]] || return 1; done; }
+check "operator: no DC before 'cluster bootstrap' (membership quorate)" nodc
+check "operator: cluster bootstrap on node 1" ag_ctl 1 cluster bootstrap
+check "operator: then one DC" wait_for -t 30 one_leader
+check "operator: every node committed online" wait_for -t 20 all_online 1
+other=$(for i in 2 3; do [[ $(ag_dc "$i") != null ]] && echo "$i" && break; done)
+out=$(ag_ctl "${other:-2}" cluster bootstrap 2>&1)
+rc=$?
+if ((rc == 1)) && grep -q "already belongs to a cluster" <<<"$out"; then
+	ok "operator: a second bootstrap is refused"
+else
+	not_ok "operator: a second bootstrap is refused" "exit $rc: $out"
+fi
+dc=$(ag_wait_dc "1 2 3")
+f=$(for i in 3 2 1; do [[ $i != "$dc" ]] && echo "$i" && break; done)
+flag() { [[ $(ag_status "$1" ".nodes[] | select(.id == $2) | .$3") == "$4" ]]; }
+check "operator: node standby from a follower (node $f) is forwarded to the DC" \
+	ag_ctl "$f" node standby "$dc"
+check "operator: every host sees the standby flag" \
+	wait_for -t 10 bash -c "$(declare -f flag ag_status ag_ctl ag_sock); VCTL=$VCTL AG_DIR=$AG_DIR; flag 1 $dc standby true && flag 2 $dc standby true && flag 3 $dc standby true"
+check "operator: node unstandby clears it" \
+	bash -c "'$VCTL' -s '$(ag_sock "$f")' node unstandby $dc >/dev/null && sleep 0 &&
+		 for k in \$(seq 50); do [[ \$('$VCTL' -s '$(ag_sock 1)' status --json | jq -r '.nodes[] | select(.id == $dc) | .standby') == false ]] && exit 0; sleep 0.1; done; exit 1"
+check "operator: node maintenance on" ag_ctl "$dc" node maintenance "$f" on
+check "operator: the maintenance flag is replicated" wait_for -t 10 flag "$f" "$f" maintenance true
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$VCTL" -s "$(ag_sock "$f")" "$@"; }
+check "operator: an unprivileged member of control-group reads status" nobody status
+out=$(nobody node standby "$f" 2>&1)
+rc=$?
+if ((rc == 1)) && grep -q "EPERM\|root\|permitted" <<<"$out"; then
+	ok "operator: ... but may not change anything (EPERM)"
+else
+	not_ok "operator: ... but may not change anything (EPERM)" "exit $rc: $out"
+fi
+
+# --- weak fencing waits for the operator
+victim=$f
+ag_ctl "$dc" node maintenance "$victim" off >/dev/null
+watch_out=$AG_DIR/watch.out
+"$VCTL" -s "$(ag_sock "$dc")" watch --json --count 200 --timeout 60 >"$watch_out" 2>&1 &
+watch_pid=$!
+ag_power_off "$victim"
+down() { [[ $(ag_node_state "$dc" "$victim") == down ]]; }
+check "weak fencing: node $victim committed down (a majority sees it DOWN)" wait_for -t 15 down
+pending_weak() { [[ $(ag_status "$dc" ".pending_fences[] | select(.node == $victim) | .weak") != null ]]; }
+check "weak fencing: the DC shows it waiting for the operator" wait_for -t 5 pending_weak
+# The window of a strong host would have closed by now (about 3 s).
+not_fenced_for() { local k; for k in $(seq 40); do [[ $(ag_node_state "$dc" "$victim") == down ]] || return 1; sleep 0.1; done; }
+check "weak fencing: it stays down, not fenced, past the window" not_fenced_for
+check "weak fencing: node confirm-fenced (from a follower)" \
+	ag_ctl "$(for i in 1 2 3; do [[ $i != "$dc" && $i != "$victim" ]] && echo "$i" && break; done)" node confirm-fenced "$victim"
+check "weak fencing: then fenced" wait_for -t 10 fenced "$dc" "$victim"
+check "weak fencing: recorded as confirmed" \
+	bash -c "'$VCTL' -s '$(ag_sock "$dc")' history --json | jq -e 'select(.op == \"node-fenced\" and .node == $victim and .how == \"confirmed\")' >/dev/null"
+saw_event() { jq -e "select(.event == \"node-fenced\" and .subject == $victim)" "$watch_out" >/dev/null; }
+check "weak fencing: watch reported node-fenced" wait_for -t 5 saw_event
+kill "$watch_pid" 2>/dev/null
 
 finish

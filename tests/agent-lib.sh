@@ -28,6 +28,8 @@ AG_FENCE_ACTION=${AG_FENCE_ACTION:-kill}
 AG_AGENT_TIMEOUT_MS=${AG_AGENT_TIMEOUT_MS:-2000}
 AG_QUORUM_TIMEOUT_MS=${AG_QUORUM_TIMEOUT_MS:-1500}
 AG_KILL_BOUND_MS=${AG_KILL_BOUND_MS:-500}
+AG_AUTO_BOOTSTRAP=${AG_AUTO_BOOTSTRAP:-yes}
+AG_CONTROL_GROUP=${AG_CONTROL_GROUP:-0}
 # [agent] transport: a guest suite with vcluster.ko loaded sets "kernel".
 AG_TRANSPORT=${AG_TRANSPORT:-user}
 declare -a AG_PID	# the unshare process of host I (its agent is its child)
@@ -65,7 +67,8 @@ ag_write_conf()
 		echo "data-dir = data"
 		echo "control-socket = vclusterd.sock"
 		echo "election-timeout-ms = $AG_ELECTION_MS"
-		echo "auto-bootstrap = yes"
+		echo "auto-bootstrap = $AG_AUTO_BOOTSTRAP"
+		echo "control-group = $AG_CONTROL_GROUP"
 		echo "log-level = debug"
 		for ((j = 1; j <= n; j++)); do
 			((j == i)) && continue
@@ -209,6 +212,13 @@ ag_agree_dc()
 		dc=$d
 	done
 	echo "$dc"
+}
+
+# ag_wait_dc "I J K" [SECS]: wait until they agree on a DC; prints it.
+ag_wait_dc()
+{
+	wait_for -t "${2:-15}" ag_agree_dc "$1" || return 1
+	ag_agree_dc "$1"
 }
 
 # ag_leaders "I J K": how many of the hosts say they are the raft leader.

@@ -19,6 +19,7 @@ PKGS=(
 	linux-headers-amd64 linux-source-6.1 linux-source-6.12
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd util-linux procps
 	sparse libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
+	libraft-dev libuv1-dev libjansson-dev
 	python3 python3-yaml python3-jsonschema
 	iproute2 iputils-ping ethtool nftables jq stress-ng
 )

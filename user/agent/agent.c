@@ -577,6 +577,43 @@ static void dc_commit_ups(struct agent *a)
 }
 
 /* ------------------------------------------------------------------ */
+/* The DC completes raft's configuration with every configured member */
+
+static bool member_change_running;
+
+static void member_added(void *arg, int status)
+{
+	(void)arg;
+	(void)status;
+	member_change_running = false;
+}
+
+/*
+ * A cluster formed by 'cluster bootstrap' starts with one voter: the DC
+ * adds each configured member that raft's configuration lacks, one change
+ * at a time (raft's rule), with the role the configuration gives it.
+ */
+static void dc_complete_members(struct agent *a)
+{
+	size_t i;
+
+	if (!a->is_dc || member_change_running)
+		return;
+	for (i = 0; i < a->ac->n_members; i++) {
+		uint64_t id = a->ac->members[i].id;
+
+		if (vcd_cons_role(a->cons, id) > 0)
+			continue;
+		if (vcd_cons_add_member(a->cons, id, member_added, a) == 0) {
+			vcd_notice("DC: adding configured member %" PRIu64 " to raft's configuration",
+				   id);
+			member_change_running = true;
+		}
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Membership callbacks */
 
 static void shutdown_agent(struct agent *a, int exit_code);
@@ -599,6 +636,18 @@ static void on_peer_changed(void *ctx, const struct vcd_member *m, uint8_t old_s
 					"incarnation", (json_int_t)m->incarnation,
 					"fenced_in_ms", (json_int_t)fenced_in_ms,
 					"strong", m->fence_strong));
+	if (a->fenced || a->stopping)
+		return;		/* after a fence the DOWNs are our own silence */
+	if (m->state == VC_PEER_STATE_DOWN && m->down_reason == VC_DOWN_REASON_DECLARED &&
+	    !a->armed) {
+		/* Armed, the watchdog fences us for this (rule 4).  Unarmed,
+		 * nothing would: this life is refused for good, so end it and
+		 * let the restart bring a new incarnation. */
+		vcd_warn("peer %u declared this life (incarnation %" PRIu64 ") DOWN: stopping so that a restart rejoins with a new one",
+			 m->node_id, a->incarnation);
+		shutdown_agent(a, VCD_EXIT_FENCED);
+		return;
+	}
 	if (m->state == VC_PEER_STATE_DOWN && a->leader_id == m->node_id && !a->is_dc) {
 		vcd_notice("the DC (node %u) is DOWN: starting an election now", m->node_id);
 		vcd_cons_leader_dead(a->cons, m->node_id);
@@ -672,6 +721,19 @@ static void applied_event(struct agent *a, const struct vcd_apply_result *res, u
 						vcd_node_state_name(res->old_state), "incarnation",
 						(json_int_t)(node ? node->incarnation : 0),
 						"index", (json_int_t)index));
+	if (a->is_dc && node && res->node_id != a->ac->node_id &&
+	    (node->state == VCD_NODE_ONLINE || node->state == VCD_NODE_DOWN)) {
+		static struct vcd_member ms[VC_MAX_PEERS];
+		const struct vcd_member *m;
+		size_t n = 0;
+
+		/* Its DOWN may have come before the state knew it online (a DC
+		 * change right after the cluster formed): start its fence now. */
+		members(a, ms, VC_MAX_PEERS, &n);
+		m = find_member(ms, n, res->node_id);
+		if (m && m->state == VC_PEER_STATE_DOWN && m->incarnation == node->incarnation)
+			dc_feed_member(a, m);
+	}
 	if (res->node_id == a->ac->node_id && node && node->incarnation == a->incarnation &&
 	    (node->state == VCD_NODE_DOWN || node->state == VCD_NODE_FENCED))
 		self_declared_over(a, node);
@@ -837,8 +899,10 @@ static void tick_cb(uv_timer_t *t)
 		pet(a);
 	if (!a->is_dc && vcd_now_ns() - a->last_report_ns > REPORT_RESEND_MS * 1000000ull)
 		report_all_views(a);
-	if (a->is_dc)
+	if (a->is_dc) {
 		dc_commit_ups(a);
+		dc_complete_members(a);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1257,14 +1321,59 @@ static void cmd_on_dc(void *ctx, struct vcd_ctl_req *req, json_t *args)
 
 static void start_consensus(struct agent *a, bool bootstrap);
 
+/* The DC a peer's advisory payload names (publish_payload()); 0: none. */
+static uint32_t payload_dc(const struct vcd_member *m, uint64_t *ret_term)
+{
+	uint32_t dc = 0;
+	uint64_t term = 0;
+	int i;
+
+	if (m->payload_len < 16 || m->payload[0] != 1)
+		return 0;
+	for (i = 0; i < 4; i++)
+		dc = dc << 8 | m->payload[4 + i];
+	for (i = 0; i < 8; i++)
+		term = term << 8 | m->payload[8 + i];
+	*ret_term = term;
+	return dc;
+}
+
+/* A peer that says it follows a DC: then a cluster exists to join. */
+static const struct vcd_member *peer_with_dc(struct agent *a, uint32_t *dc, uint64_t *term)
+{
+	static struct vcd_member ms[VC_MAX_PEERS];
+	size_t n = 0, i;
+
+	members(a, ms, VC_MAX_PEERS, &n);
+	for (i = 0; i < n; i++) {
+		if (!member_up(&ms[i]))
+			continue;
+		*dc = payload_dc(&ms[i], term);
+		if (*dc)
+			return &ms[i];
+	}
+	return NULL;
+}
+
 static void cmd_bootstrap(void *ctx, struct vcd_ctl_req *req, json_t *args)
 {
+	const struct vcd_member *m;
 	struct agent *a = ctx;
+	uint64_t term = 0;
+	uint32_t dc = 0;
 
 	(void)args;
 	if (vcd_cons_has_state(a->cons) || a->leader_id || vcd_cons_commit_index(a->cons)) {
 		vcd_ctl_fail(req, -EEXIST, "this host already belongs to a cluster (its raft data is in %s)",
 			     a->ac->raft_dir);
+		return;
+	}
+	/* Two hosts bootstrapping alone would form two clusters.  The hint is
+	 * advisory (rule 10), but enough to refuse an operator's mistake. */
+	m = peer_with_dc(a, &dc, &term);
+	if (m) {
+		vcd_ctl_fail(req, -EEXIST, "node %u already follows a DC (node %u, term %" PRIu64 "): this host already belongs to a cluster and joins it when the DC adds it",
+			     m->node_id, dc, term);
 		return;
 	}
 	if (!is_voter(a, a->ac->node_id)) {
@@ -1391,19 +1500,29 @@ static int cons_create(struct agent *a)
 	return vcd_cons_new(&a->loop, &a->cp, &fsm, &cb, &a->cons);
 }
 
-static int cons_boot_and_start(struct agent *a, bool bootstrap)
+enum boot {
+	BOOT_NONE,
+	BOOT_ALL,	/* every voter writes the same full configuration */
+	BOOT_SELF,	/* this voter alone; as DC it adds the others */
+};
+
+static int cons_boot_and_start(struct agent *a, enum boot boot)
 {
 	int r;
 
-	if (bootstrap && !vcd_cons_has_state(a->cons)) {
-		r = vcd_cons_bootstrap(a->cons);
+	if (boot != BOOT_NONE && !vcd_cons_has_state(a->cons)) {
+		r = boot == BOOT_ALL ? vcd_cons_bootstrap(a->cons) :
+				       vcd_cons_bootstrap_self(a->cons);
 		if (r < 0 && r != -EEXIST) {
 			vcd_err("raft bootstrap in %s failed: %s", a->ac->raft_dir, strerror(-r));
 			return r;
 		}
-		if (r == 0)
+		if (r == 0 && boot == BOOT_ALL)
 			vcd_notice("raft: bootstrapped a new cluster with %zu members (%u voters)",
 				   a->cp.n_members, a->ac->voters);
+		else if (r == 0)
+			vcd_notice("raft: bootstrapped a new cluster with this host as its only voter; as DC it adds the other %zu members",
+				   a->cp.n_members - 1);
 	}
 	r = vcd_cons_start(a->cons);
 	if (r < 0)
@@ -1418,7 +1537,7 @@ static void cons_restart_closed(void *arg)
 
 	vcd_cons_free(a->cons);
 	a->cons = NULL;
-	if (cons_create(a) < 0 || cons_boot_and_start(a, true) < 0)
+	if (cons_create(a) < 0 || cons_boot_and_start(a, BOOT_SELF) < 0)
 		shutdown_agent(a, VCD_EXIT_FAILURE);
 }
 
@@ -1715,7 +1834,7 @@ static int start_all(struct agent *a)
 		return r;
 	}
 	r = cons_boot_and_start(a, (a->ac->cfg.agent.auto_bootstrap || a->opts->bootstrap) &&
-				is_voter(a, a->ac->node_id));
+				is_voter(a, a->ac->node_id) ? BOOT_ALL : BOOT_NONE);
 	if (r < 0)
 		return r;
 	if (!vcd_cons_has_state(a->cons))

@@ -84,6 +84,8 @@ struct vcd_cons {
 	 * our term from each member (index as in p.members).  Follower: last
 	 * AppendEntries or InstallSnapshot of a current term, and its sender. */
 	uint64_t ack_ms[VCD_CONS_MAX_MEMBERS];
+	/* Any raft message from each member, for the lease during elections. */
+	uint64_t heard_ms[VCD_CONS_MAX_MEMBERS];
 	uint64_t leader_contact_ms;
 	uint64_t leader_contact_id;
 
@@ -328,6 +330,9 @@ static void cons_note_message(struct vcd_cons *c, const struct raft_message *m)
 	uint64_t now = cons_now_ms(c);
 	int i;
 
+	i = cons_member_index(c, m->server_id);
+	if (i >= 0)
+		c->heard_ms[i] = now;
 	switch (m->type) {
 	case RAFT_IO_APPEND_ENTRIES:
 		if (m->append_entries.term >= c->raft.current_term) {
@@ -590,6 +595,117 @@ int vcd_cons_bootstrap(struct vcd_cons *c)
 	return 0;
 }
 
+int vcd_cons_bootstrap_self(struct vcd_cons *c)
+{
+	struct raft_configuration conf;
+	int self = cons_member_index(c, c->p.self_id), rv;
+
+	if (c->started)
+		return -EBUSY;
+	if (vcd_cons_has_state(c))
+		return -EEXIST;
+	if (self < 0 || c->p.members[self].role != VCD_CONS_VOTER)
+		return -EINVAL;
+	raft_configuration_init(&conf);
+	rv = raft_configuration_add(&conf, c->p.self_id, c->p.members[self].addr, RAFT_VOTER);
+	if (!rv)
+		rv = raft_bootstrap(&c->raft, &conf);
+	raft_configuration_close(&conf);
+	if (rv) {
+		vcd_err("raft: bootstrap in %s: %s", c->data_dir, raft_errmsg(&c->raft));
+		return cons_errno(rv);
+	}
+	return 0;
+}
+
+int vcd_cons_role(const struct vcd_cons *c, uint64_t id)
+{
+	const struct raft_configuration *conf = &c->raft.configuration;
+
+	for (unsigned i = 0; i < conf->n; i++) {
+		if (conf->servers[i].id != id)
+			continue;
+		switch (conf->servers[i].role) {
+		case RAFT_VOTER: return VCD_CONS_VOTER;
+		case RAFT_STANDBY: return VCD_CONS_STANDBY;
+		default: return 0;	/* spare: added, not yet assigned */
+		}
+	}
+	return -ENOENT;
+}
+
+/* One membership change at a time: add (as a spare), then assign the role. */
+struct cons_change {
+	struct raft_change req;
+	struct vcd_cons *c;
+	struct vcd_cons_member m;
+	bool assigned;
+	vcd_cons_done_fn done;
+	void *arg;
+};
+
+static void cons_change_cb(struct raft_change *req, int status)
+{
+	struct cons_change *ch = req->data;
+	struct vcd_cons *c = ch->c;
+	int rv;
+
+	if (status == 0 && !ch->assigned && !c->closing) {
+		ch->assigned = true;
+		rv = raft_assign(&c->raft, &ch->req, ch->m.id,
+				 ch->m.role == VCD_CONS_VOTER ? RAFT_VOTER : RAFT_STANDBY,
+				 cons_change_cb);
+		if (rv == 0)
+			return;
+		status = rv;
+	}
+	if (status)
+		vcd_warn("raft: adding member %llu (%s): %s", (unsigned long long)ch->m.id,
+			 ch->m.addr, raft_strerror(status));
+	else
+		vcd_notice("raft: member %llu (%s) added as a %s", (unsigned long long)ch->m.id,
+			   ch->m.addr, ch->m.role == VCD_CONS_VOTER ? "voter" : "standby");
+	if (ch->done)
+		ch->done(ch->arg, status ? cons_errno(status) : 0);
+	free(ch);
+}
+
+int vcd_cons_add_member(struct vcd_cons *c, uint64_t id, vcd_cons_done_fn done, void *arg)
+{
+	int k = cons_member_index(c, id), role = vcd_cons_role(c, id), rv;
+	struct cons_change *ch;
+
+	if (!c->started || c->closing)
+		return -ECANCELED;
+	if (raft_state(&c->raft) != RAFT_LEADER)
+		return -EPERM;
+	if (k < 0)
+		return -ENOENT;		/* not configured: never accepted */
+	if (role > 0)
+		return -EEXIST;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	ch->req.data = ch;
+	ch->c = c;
+	ch->m = c->p.members[k];
+	ch->done = done;
+	ch->arg = arg;
+	if (role == 0) {	/* a spare from an interrupted add: assign only */
+		ch->assigned = true;
+		rv = raft_assign(&c->raft, &ch->req, id,
+				 ch->m.role == VCD_CONS_VOTER ? RAFT_VOTER : RAFT_STANDBY,
+				 cons_change_cb);
+	} else {
+		rv = raft_add(&c->raft, &ch->req, id, ch->m.addr, cons_change_cb);
+	}
+	if (rv) {
+		free(ch);
+		return cons_errno(rv);
+	}
+	return 0;
+}
+
 int vcd_cons_start(struct vcd_cons *c)
 {
 	int rv;
@@ -701,14 +817,48 @@ const char *vcd_cons_state_name(const struct vcd_cons *c)
 }
 
 /*
+ * Whether voters that, with us, are a majority of the voters sent us any
+ * raft message (votes and pre-votes included) within @lease_ms.
+ */
+static bool cons_heard_majority(const struct vcd_cons *c, uint64_t now, uint32_t lease_ms)
+{
+	const struct raft_configuration *conf = &c->raft.configuration;
+	unsigned voters = 0, fresh = 0;
+
+	for (unsigned i = 0; i < conf->n; i++) {
+		int k;
+
+		if (conf->servers[i].role != RAFT_VOTER)
+			continue;
+		voters++;
+		if (conf->servers[i].id == c->p.self_id) {
+			fresh++;
+			continue;
+		}
+		k = cons_member_index(c, conf->servers[i].id);
+		if (k >= 0 && c->heard_ms[k] && now - c->heard_ms[k] <= lease_ms)
+			fresh++;
+	}
+	return voters && fresh * 2 > voters;
+}
+
+/*
  * The lease.  Leader: itself plus every voter of raft's configuration whose
  * AppendEntries result for our term arrived within @lease_ms must be more
  * than half of the voters.  A result proves the member accepted us as the
  * leader of this term some time between our request and its arrival, so
  * the lease is measured from arrival: optimistic by at most one round trip.
  * Follower or standby: an AppendEntries (heartbeats included) or
- * InstallSnapshot of the current term from the leader raft believes in
- * arrived within @lease_ms.
+ * InstallSnapshot of the current term from a leader arrived within
+ * @lease_ms.
+ *
+ * While there is no leader (an election, or a follower whose leader died):
+ * in touch while voters that make a majority with us keep sending raft
+ * messages.  An election among connected voters can take a few election
+ * timeouts when votes split; a host that still talks to a majority is not
+ * cut off and must not fence itself meanwhile.  A host that hears a
+ * majority but is not heard by it is caught by the membership's quorum
+ * deadline (the symmetric rule makes it see them DOWN too).
  */
 bool vcd_cons_in_touch(const struct vcd_cons *c, uint32_t lease_ms)
 {
@@ -735,10 +885,17 @@ bool vcd_cons_in_touch(const struct vcd_cons *c, uint32_t lease_ms)
 			if (k >= 0 && c->ack_ms[k] && now - c->ack_ms[k] <= lease_ms)
 				fresh++;
 		}
-		return fresh * 2 > voters;
+		/* Just elected, no AppendEntries result yet: the votes that
+		 * elected it (any message, in fact) show the majority is there. */
+		return fresh * 2 > voters || cons_heard_majority(c, now, lease_ms);
 	case RAFT_FOLLOWER:
-		return c->leader_contact_id && vcd_cons_leader(c) == c->leader_contact_id &&
-		       now - c->leader_contact_ms <= lease_ms;
+	case RAFT_CANDIDATE:
+		/* A candidate was a follower a moment ago: its last leader
+		 * contact still counts until the lease runs out. */
+		if (c->leader_contact_id && now - c->leader_contact_ms <= lease_ms)
+			return true;
+		return cons_raft_role(m, c->p.self_id) == RAFT_VOTER &&
+		       cons_heard_majority(c, now, lease_ms);
 	default:
 		return false;
 	}

@@ -95,7 +95,18 @@ bool vcd_cons_has_state(const struct vcd_cons *c);
  * when there is state already.  Call before vcd_cons_start(). */
 int vcd_cons_bootstrap(struct vcd_cons *c);
 
+/*
+ * Write a configuration of this member alone (a voter) into an empty data
+ * directory: the operator's "cluster bootstrap" on one host.  That host
+ * becomes leader by itself and adds the other configured members with
+ * vcd_cons_add_member(); they join with empty data directories.  -EEXIST
+ * with state already, -EINVAL when this member is not a voter.
+ */
+int vcd_cons_bootstrap_self(struct vcd_cons *c);
+
 int vcd_cons_start(struct vcd_cons *c);
+
+
 
 /*
  * Append @buf to the log (copied); @done runs once, with the value that
@@ -114,6 +125,20 @@ int vcd_cons_submit(struct vcd_cons *c, const void *buf, size_t len,
 		    vcd_cons_done_fn done, void *arg);
 
 const char *vcd_cons_strerror(int err);
+
+/* A configured member's role in raft's current configuration:
+ * VCD_CONS_VOTER, VCD_CONS_STANDBY, 0 (added, role not yet assigned) or
+ * -ENOENT (not in it). */
+int vcd_cons_role(const struct vcd_cons *c, uint64_t id);
+
+/*
+ * Leader only: add configured member @id to raft's configuration and give
+ * it its configured role (raft_add, then raft_assign).  raft takes one
+ * change at a time: -EBUSY while another is running.  -EEXIST if it is in
+ * already, -ENOENT if it is not configured.  @done (may be NULL) gets 0 or
+ * a negative errno.
+ */
+int vcd_cons_add_member(struct vcd_cons *c, uint64_t id, vcd_cons_done_fn done, void *arg);
 
 bool vcd_cons_is_leader(const struct vcd_cons *c);
 uint64_t vcd_cons_leader(const struct vcd_cons *c);	/* 0: unknown */

@@ -469,6 +469,53 @@ TEST(leader_dead_elects_quickly)
 	return true;
 }
 
+/*
+ * The survivors keep the quorum lease through the election that follows a
+ * leader's death: they hear each other campaign.  Without that, an
+ * election slowed by split votes would let every survivor's watchdog fire.
+ */
+TEST(lease_holds_while_electing)
+{
+	uint64_t old = leader_id, deadline;
+	struct node *l = &nodes[old - 1];
+	bool closed = false, held = true, ok = false;
+
+	vcd_cons_close(l->c, on_closed, &closed);
+	l->dying = true;
+	for (size_t i = 0; i < 3; i++)
+		if (nodes[i].c && &nodes[i] != l)
+			vcd_cons_leader_dead(nodes[i].c, old);
+	deadline = now_ms() + 3 * ELECTION_MS;
+	while (now_ms() < deadline) {
+		if (agreed_leader() != 0 && agreed_leader() != old) {
+			ok = true;
+			break;
+		}
+		for (size_t i = 0; i < 3; i++) {
+			if (!nodes[i].c || &nodes[i] == l || vcd_cons_in_touch(nodes[i].c, LEASE_MS))
+				continue;
+			if (held)
+				printf("# node %zu out of touch as %s, %" PRIu64 " ms after the kill\n",
+				       i + 1, vcd_cons_state_name(nodes[i].c),
+				       now_ms() - (deadline - 3 * ELECTION_MS));
+			held = false;
+		}
+		uv_run(loop, UV_RUN_ONCE);
+	}
+	CHECK(ok);
+	WAIT_UNTIL(ok, closed, 5000);
+	CHECK(ok);
+	vcd_cons_free(l->c);
+	l->c = NULL;
+	l->dying = false;
+	leader_id = agreed_leader();
+	CHECK_EQ(node_start(l), 0);
+	WAIT_UNTIL(ok, voters_converged(total_count) && agreed_leader() == leader_id, 5000);
+	CHECK(ok);
+	CHECK(held);
+	return true;
+}
+
 TEST(leader_dead_is_a_noop_for_others)
 {
 	struct node *f = &nodes[leader_id % 3];
@@ -855,6 +902,7 @@ static const struct vc_test tests[] = {
 	T(submit_applies_in_order_everywhere),
 	T(restarted_member_catches_up_from_snapshot),
 	T(leader_dead_elects_quickly),
+	T(lease_holds_while_electing),
 	T(leader_dead_is_a_noop_for_others),
 	T(wrong_key_member_cannot_join),
 	T(unknown_member_refused),
