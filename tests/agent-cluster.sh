@@ -126,7 +126,7 @@ check "comeback: node $old_dc online again" wait_for -t 30 online_again
 new_inc=$(ag_status "$old_dc" .incarnation)
 check "comeback: with a higher incarnation ($old_inc -> $new_inc)" test "${new_inc:-0}" -gt "$old_inc"
 knows_fence() { ag_ctl "$old_dc" history --json | jq -e "select(.op == \"node-fenced\" and .node == $old_dc)" >/dev/null; }
-if wait_for -t 10 knows_fence; then
+if wait_for -t 30 knows_fence; then
 	ok "comeback: its replicated state knows the earlier fence"
 else
 	not_ok "comeback: its replicated state knows the earlier fence" \

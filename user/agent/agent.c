@@ -1638,6 +1638,7 @@ static int start_membership(struct agent *a)
 		.incarnation = a->incarnation,
 		.fencer_path = fencer_path(a),
 	};
+	struct vcd_self self;
 	int r;
 
 	r = pick_transport(a);
@@ -1652,6 +1653,14 @@ static int start_membership(struct agent *a)
 		return r;
 	}
 	a->mship_started = true;
+	/* The kernel transport adopts a running, armed life after an agent
+	 * restart: the life is the kernel's, not the counter's. */
+	if (a->ms->ops->self(a->ms, &self) == 0 && self.incarnation &&
+	    self.incarnation != a->incarnation) {
+		vcd_notice("membership: continuing the running life %" PRIu64 " (the counter gave %" PRIu64 ")",
+			   self.incarnation, a->incarnation);
+		a->incarnation = self.incarnation;
+	}
 	vcd_notice("membership: transport %s, incarnation %" PRIu64 ", %zu peers",
 		   a->ms->ops->name, a->incarnation, a->ac->cfg.n_peers);
 	return 0;
