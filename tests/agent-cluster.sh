@@ -39,7 +39,7 @@ VC_SW=agsw VC_NS=ag
 [[ -x $VCD && -x $VCTL ]] || skip_all "build user/ first (make -C user)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 
-plan 51
+plan 53
 
 # ---------------------------------------------------------------- config
 
@@ -206,11 +206,19 @@ check "5 hosts: all online and armed" wait_for -t 30 all5
 dc=$(ag_wait_dc "1 2 3 4 5")
 minority="4 5" majority="1 2 3"
 [[ " $minority " == *" $dc "* ]] && { minority="1 2"; majority="3 4 5"; }
+declare -A mark
+for i in $minority; do mark[$i]=$(wc -l <"$(ag_log "$i")"); done
 vc_partition "$minority" "$majority"
 m1=${majority%% *}
 minority_fenced() { local i; for i in $minority; do ag_running "$i" && return 1; done; return 0; }
 check "partition 2|3: the minority ($minority) loses its lease and is fenced" \
 	wait_for -t 20 minority_fenced
+# What the minority's agents logged after the cut.
+since_cut() { tail -n +"$((${mark[$1]} + 1))" "$(ag_log "$1")" | grep -Eq "$2"; }
+stopped_petting() { local i; for i in $minority; do since_cut "$i" "out of touch with a quorum: not petting" || return 1; done; }
+check "partition 2|3: the minority lost the raft lease (stopped petting)" stopped_petting
+no_dc_after_cut() { local i; for i in $minority; do since_cut "$i" "no DC known" || return 1; done; }
+check "partition 2|3: the minority had no DC" no_dc_after_cut
 both_fenced() { local i; for i in $minority; do fenced "$m1" "$i" || return 1; done; }
 check "partition 2|3: the majority commits both fenced" wait_for -t 20 both_fenced
 

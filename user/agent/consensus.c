@@ -644,20 +644,26 @@ struct cons_change {
 	void *arg;
 };
 
+static void cons_change_cb(struct raft_change *req, int status);
+
+/* The second step: give the added member its configured role. */
+static int cons_assign(struct cons_change *ch)
+{
+	ch->assigned = true;
+	return raft_assign(&ch->c->raft, &ch->req, ch->m.id,
+			   ch->m.role == VCD_CONS_VOTER ? RAFT_VOTER : RAFT_STANDBY,
+			   cons_change_cb);
+}
+
 static void cons_change_cb(struct raft_change *req, int status)
 {
 	struct cons_change *ch = req->data;
 	struct vcd_cons *c = ch->c;
-	int rv;
 
 	if (status == 0 && !ch->assigned && !c->closing) {
-		ch->assigned = true;
-		rv = raft_assign(&c->raft, &ch->req, ch->m.id,
-				 ch->m.role == VCD_CONS_VOTER ? RAFT_VOTER : RAFT_STANDBY,
-				 cons_change_cb);
-		if (rv == 0)
+		status = cons_assign(ch);
+		if (status == 0)
 			return;
-		status = rv;
 	}
 	if (status)
 		vcd_warn("raft: adding member %llu (%s): %s", (unsigned long long)ch->m.id,
@@ -691,14 +697,10 @@ int vcd_cons_add_member(struct vcd_cons *c, uint64_t id, vcd_cons_done_fn done, 
 	ch->m = c->p.members[k];
 	ch->done = done;
 	ch->arg = arg;
-	if (role == 0) {	/* a spare from an interrupted add: assign only */
-		ch->assigned = true;
-		rv = raft_assign(&c->raft, &ch->req, id,
-				 ch->m.role == VCD_CONS_VOTER ? RAFT_VOTER : RAFT_STANDBY,
-				 cons_change_cb);
-	} else {
+	if (role == 0)		/* a spare from an interrupted add: assign only */
+		rv = cons_assign(ch);
+	else
 		rv = raft_add(&c->raft, &ch->req, id, ch->m.addr, cons_change_cb);
-	}
 	if (rv) {
 		free(ch);
 		return cons_errno(rv);
