@@ -117,7 +117,7 @@ fenced() { [[ $(ag_node_state "$1" "$2") == fenced ]]; }
 check "power loss: the new DC commits node $old_dc fenced after its window" \
 	wait_for -t 20 fenced "$s1" "$old_dc"
 check "power loss: the decision is on record (auto, with its window)" \
-	bash -c "'$VCTL' -s '$(ag_sock "$s1")' history --json | jq -e 'select(.op == \"node-fenced\" and .node == $old_dc and .how == \"auto\" and .window_ms > 0)' >/dev/null"
+	bash -c "'$VCTL' -s '$(ag_sock "$s1")' history --json | jq -s -e 'map(select(.op == \"node-fenced\" and .node == $old_dc and .how == \"auto\" and .window_ms > 0)) | length > 0' >/dev/null"
 
 # --- comeback with a higher incarnation
 ag_start "$old_dc"
@@ -125,7 +125,7 @@ online_again() { [[ $(ag_node_state "$s1" "$old_dc") == online ]]; }
 check "comeback: node $old_dc online again" wait_for -t 30 online_again
 new_inc=$(ag_status "$old_dc" .incarnation)
 check "comeback: with a higher incarnation ($old_inc -> $new_inc)" test "${new_inc:-0}" -gt "$old_inc"
-knows_fence() { ag_ctl "$old_dc" history --json | jq -e "select(.op == \"node-fenced\" and .node == $old_dc)" >/dev/null; }
+knows_fence() { ag_ctl "$old_dc" history --json | jq -s -e "map(select(.op == \"node-fenced\" and .node == $old_dc)) | length > 0" >/dev/null; }
 if wait_for -t 30 knows_fence; then
 	ok "comeback: its replicated state knows the earlier fence"
 else
@@ -289,8 +289,8 @@ check "weak fencing: node confirm-fenced (from a follower)" \
 	ag_ctl "$(for i in 1 2 3; do [[ $i != "$dc" && $i != "$victim" ]] && echo "$i" && break; done)" node confirm-fenced "$victim"
 check "weak fencing: then fenced" wait_for -t 10 fenced "$dc" "$victim"
 check "weak fencing: recorded as confirmed" \
-	bash -c "'$VCTL' -s '$(ag_sock "$dc")' history --json | jq -e 'select(.op == \"node-fenced\" and .node == $victim and .how == \"confirmed\")' >/dev/null"
-saw_event() { jq -e "select(.event == \"node-fenced\" and .subject == $victim)" "$watch_out" >/dev/null; }
+	bash -c "'$VCTL' -s '$(ag_sock "$dc")' history --json | jq -s -e 'map(select(.op == \"node-fenced\" and .node == $victim and .how == \"confirmed\")) | length > 0' >/dev/null"
+saw_event() { jq -s -e "map(select(.event == \"node-fenced\" and .subject == $victim)) | length > 0" "$watch_out" >/dev/null; }
 check "weak fencing: watch reported node-fenced" wait_for -t 5 saw_event
 kill "$watch_pid" 2>/dev/null
 

@@ -149,7 +149,7 @@ fi
 auto_record()
 {
 	ag_ctl "$s1" history --json |
-		jq -e "select(.op == \"node-fenced\" and .node == $1 and .how == \"auto\" and .window_ms > 0)" >/dev/null
+		jq -s -e "map(select(.op == \"node-fenced\" and .node == $1 and .how == \"auto\" and .window_ms > 0)) | length > 0" >/dev/null
 }
 checkh "$survivors" "DC cut off: the decision is on record (auto, with its window)" auto_record "$old_dc"
 # the lease lapses briefly during an election; the agent timeout covers it

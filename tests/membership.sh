@@ -52,7 +52,7 @@ check "one of two links cut: the peer stays UP" \
 
 link_event()
 {
-	jq -e "select(.event == \"$1\" and .node_id == 3 and .link_id == 1)" "$EV" >/dev/null ||
+	jq -s -e "map(select(.event == \"$1\" and .node_id == 3 and .link_id == 1)) | length > 0" "$EV" >/dev/null ||
 		{ echo "monitor $(kill -0 $MON 2>/dev/null && echo alive || echo gone), its events:"; tail -n 20 "$EV"; return 1; }
 }
 wait_for -t 5 link_event link-down
@@ -79,7 +79,7 @@ check "node 3 cut off: nodes 1, 2 and 4 report it DOWN" down_everywhere
 
 down_event()
 {
-	jq -e 'select(.event == "peer-down" and .node_id == 3 and .reason == "timeout")' "$EV" >/dev/null ||
+	jq -s -e 'map(select(.event == "peer-down" and .node_id == 3 and .reason == "timeout")) | length > 0' "$EV" >/dev/null ||
 		{ echo "its events:"; tail -n 20 "$EV"; return 1; }
 }
 wait_for -t 5 down_event
