@@ -1710,6 +1710,14 @@ static void finish_shutdown(struct agent *a)
 	a->ctl = NULL;
 	uv_timer_stop(&a->tick);
 	uv_timer_stop(&dc_timer);
+	if (a->cons && a->exit_code != VCD_EXIT_OK) {
+		/* Fenced or failed: raft made every entry it acknowledged
+		 * durable already, and closing libraft 0.15 with appends in
+		 * flight has crashed it (seen after a fence).  The exit ends
+		 * it; nothing runs on the loop any more. */
+		uv_stop(&a->loop);
+		return;
+	}
 	if (a->cons)
 		vcd_cons_close(a->cons, cons_closed, a);
 	else
@@ -1890,9 +1898,10 @@ int vcd_agent_run(struct vcd_aconf *ac, const struct vcd_run_opts *opts)
 		vcd_notice("ready: control socket %s", ac->socket_path);
 	}
 	uv_run(&a->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&a->loop);
-	vcd_dc_free(a->dc);
-	vcd_state_free(a->state);
+	if (uv_loop_close(&a->loop) == 0) {
+		vcd_dc_free(a->dc);
+		vcd_state_free(a->state);
+	}	/* else raft was left open on purpose: see finish_shutdown() */
 	vcd_notice("stopped (exit code %d)", a->exit_code);
 	return a->exit_code;
 }
