@@ -22,8 +22,10 @@
 #   handover      SIGTERM to the DC: leadership handed over first
 #   partition     5 hosts cut 2|3: the minority has no DC, stops petting
 #                 and is fenced; the majority commits both fenced
-#   operator      3 hosts without auto-bootstrap have no DC until
-#                 `cluster bootstrap`; a second bootstrap is refused;
+#   operator      3 voters and a standby host without auto-bootstrap have
+#                 no DC until `cluster bootstrap`, after which the DC adds
+#                 the others (the standby as a standby member); a second
+#                 bootstrap is refused;
 #                 standby and maintenance flags, forwarded to the DC and
 #                 replicated; an unprivileged caller may read, not change
 #   weak fencing  action log: the DC commits a silent host down but waits
@@ -39,7 +41,7 @@ VC_SW=agsw VC_NS=ag
 [[ -x $VCD && -x $VCTL ]] || skip_all "build user/ first (make -C user)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 
-plan 53
+plan 55
 
 # ---------------------------------------------------------------- config
 
@@ -230,17 +232,24 @@ _at_exit=()
 AG_DIR=$(mktemp -d /tmp/vcd-test.XXXXXX)
 VC_CONF_DIR=$AG_DIR
 AG_AUTO_BOOTSTRAP=no AG_FENCE_ACTION=log AG_CONTROL_GROUP=65534
-ag_cluster 3
+# Three voters and host 4 as a standby member (votes = 0).
+ag_cluster 4 3
 # The unprivileged caller must be able to reach the sockets.
 chmod 0755 "$AG_DIR" "$AG_DIR"/n*
-for i in 1 2 3; do ag_start "$i"; done
-quorate3() { ag_is 1 .quorate && ag_is 2 .quorate && ag_is 3 .quorate; }
-wait_for -t 20 quorate3
-nodc() { local i; for i in 1 2 3; do [[ $(ag_dc "$i") == null ]] || return 1; done; }
+for i in 1 2 3 4; do ag_start "$i"; done
+quorate4() { ag_is 1 .quorate && ag_is 2 .quorate && ag_is 3 .quorate && ag_is 4 .quorate; }
+wait_for -t 20 quorate4
+nodc() { local i; for i in 1 2 3 4; do [[ $(ag_dc "$i") == null ]] || return 1; done; }
 check "operator: no DC before 'cluster bootstrap' (membership quorate)" nodc
 check "operator: cluster bootstrap on node 1" ag_ctl 1 cluster bootstrap
 check "operator: then one DC" wait_for -t 30 one_leader
-check "operator: every node committed online" wait_for -t 20 all_online 1
+all4() { [[ $(ag_status "$1" '[.nodes[] | select(.state == "online")] | length') == 4 ]]; }
+check "operator: every node committed online" wait_for -t 20 all4 1
+check "operator: host 4 is a standby member" \
+	test "$(ag_status 1 '.nodes[] | select(.id == 4) | .role')" == standby
+standby_follows() { all4 4 && [[ $(ag_dc 4) == $(ag_dc 1) ]]; }
+check "operator: the standby host follows the DC and has the replicated state" \
+	wait_for -t 20 standby_follows
 other=$(for i in 2 3; do [[ $(ag_dc "$i") != null ]] && echo "$i" && break; done)
 out=$(ag_ctl "${other:-2}" cluster bootstrap 2>&1)
 rc=$?
