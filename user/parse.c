@@ -302,6 +302,12 @@ int vc_parse_peer_state(const char *s, uint8_t *ret)
 	return 0;
 }
 
+bool vc_fence_action_strong(uint32_t action)
+{
+	return action == VC_FENCE_ACTION_KILL || action == VC_FENCE_ACTION_PANIC ||
+	       action == VC_FENCE_ACTION_REBOOT;
+}
+
 const char *vc_fence_action_name(uint32_t action)
 {
 	return NAME_OF(fence_actions, action);

@@ -57,6 +57,8 @@ int vc_parse_peer_state(const char *s, uint8_t *ret);
 
 /* "none", "log", "kill", "panic", "reboot"; "?" if unknown. */
 const char *vc_fence_action_name(uint32_t action);
+/* Kill, panic and reboot: actions that take the host out for certain. */
+bool vc_fence_action_strong(uint32_t action);
 /* "agent", "quorum", "declared", "stopped", "netns-exit"; "none" for 0. */
 const char *vc_fence_reason_name(uint32_t reason);
 /* "none" for 0 (NONE), "blake2s". */

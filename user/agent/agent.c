@@ -99,6 +99,20 @@ static double ms_of(int64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* Whole ms from @now_ns until @deadline_ns, rounded up (never early); 0 once past. */
+static uint64_t ms_until(uint64_t deadline_ns, uint64_t now_ns)
+{
+	return deadline_ns > now_ns ? (deadline_ns - now_ns + 999999) / 1000000 : 0;
+}
+
+/* This host's [fence] is strong: an action that surely ends the host,
+ * with a quorum timeout (rule 6).  dc.c applies it to never-heard hosts. */
+static bool fence_cfg_strong(const struct vc_config *cfg)
+{
+	return cfg->has_fence && cfg->fence.quorum_timeout_ms &&
+	       vc_fence_action_strong(cfg->fence.action);
+}
+
 /* Send an event to every `watch` client. */
 static void emit(struct agent *a, const char *name, json_t *fields)
 {
@@ -357,7 +371,7 @@ static void dc_schedule(struct agent *a, uint64_t deadline_ns)
 		return;
 	}
 	/* Round up: a window closes at the ns dc.c said, never before. */
-	ms = deadline_ns > now ? (deadline_ns - now + 999999) / 1000000 : 0;
+	ms = ms_until(deadline_ns, now);
 	dc_timer.data = a;
 	uv_timer_start(&dc_timer, dc_timer_cb, ms, 0);
 }
@@ -454,8 +468,7 @@ static void report_view(struct agent *a, const struct vcd_member *m)
 	    m->node_id == a->leader_id)
 		return;
 	if (m->state == VC_PEER_STATE_DOWN && m->fenced_by_ns)
-		fenced_in_ms = m->fenced_by_ns > now ?
-			(int64_t)((m->fenced_by_ns - now + 999999) / 1000000) : 0;
+		fenced_in_ms = (int64_t)ms_until(m->fenced_by_ns, now);
 	msg = json_pack("{s:s,s:i,s:i,s:I,s:b,s:I}", "cmd", "view",
 			"voter", (int)a->ac->node_id, "subject", (int)m->node_id,
 			"incarnation", (json_int_t)m->incarnation,
@@ -625,8 +638,7 @@ static void on_peer_changed(void *ctx, const struct vcd_member *m, uint8_t old_s
 	int64_t fenced_in_ms = -1;
 
 	if (m->fenced_by_ns)
-		fenced_in_ms = m->fenced_by_ns > now ?
-			(int64_t)((m->fenced_by_ns - now) / 1000000) : 0;
+		fenced_in_ms = (int64_t)ms_until(m->fenced_by_ns, now);
 	vcd_info("peer %u: %s -> %s (incarnation %" PRIu64 ", fence window closes in %" PRId64 " ms, %s fencing)",
 		 m->node_id, vc_peer_state_name(old_state), vc_peer_state_name(m->state),
 		 m->incarnation, fenced_in_ms, m->fence_strong ? "strong" : "weak");
@@ -899,10 +911,10 @@ static void tick_cb(uv_timer_t *t)
 		pet(a);
 	if (!a->is_dc && vcd_now_ns() - a->last_report_ns > REPORT_RESEND_MS * 1000000ull)
 		report_all_views(a);
-	if (a->is_dc) {
-		dc_commit_ups(a);
+	/* node-up needs no polling: peer UP events and taking office commit
+	 * it (dc_commit_ups()); only raft's membership changes wait a turn. */
+	if (a->is_dc)
 		dc_complete_members(a);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -920,9 +932,7 @@ static json_t *fence_json(const struct vcd_member *m)
 static json_t *self_fence_json(struct agent *a)
 {
 	const struct vc_fence_cfg *f = &a->ac->cfg.fence;
-	bool strong = a->armed && f->quorum_timeout_ms &&
-		      (f->action == VC_FENCE_ACTION_KILL || f->action == VC_FENCE_ACTION_PANIC ||
-		       f->action == VC_FENCE_ACTION_REBOOT);
+	bool strong = a->armed && fence_cfg_strong(&a->ac->cfg);
 
 	return json_pack("{s:b,s:s,s:b,s:b}", "armed", a->armed, "action",
 			 a->armed ? vc_fence_action_name(f->action) : "none", "strong", strong,
@@ -1582,10 +1592,7 @@ static int fill_dc_params(struct agent *a, struct vcd_dc_params *p)
 	p->quorum_timeout_ms = cfg->has_fence ? cfg->fence.quorum_timeout_ms : 0;
 	p->kill_bound_ms = cfg->has_fence ? cfg->fence.kill_bound_ms : 0;
 	p->margin_ms = (cfg->node.set & VC_NODE_F_FENCE_MARGIN_MS) ? cfg->node.fence_margin_ms : 100;
-	p->never_heard_strong = cfg->has_fence && cfg->fence.quorum_timeout_ms &&
-				(cfg->fence.action == VC_FENCE_ACTION_KILL ||
-				 cfg->fence.action == VC_FENCE_ACTION_PANIC ||
-				 cfg->fence.action == VC_FENCE_ACTION_REBOOT);
+	p->never_heard_strong = fence_cfg_strong(cfg);
 	return vcd_dc_new(p, &a->dc);
 }
 

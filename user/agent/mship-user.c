@@ -44,6 +44,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "../parse.h"
 #include "../wire.h"
 #include "fencer-client.h"
 #include "log.h"
@@ -191,12 +192,6 @@ static bool peer_alive(const struct mu_peer *p)
 	       p->state == VC_PEER_STATE_SUSPECT;
 }
 
-static bool action_strong(uint8_t a)
-{
-	return a == VC_FENCE_ACTION_KILL || a == VC_FENCE_ACTION_PANIC ||
-	       a == VC_FENCE_ACTION_REBOOT;
-}
-
 static uint32_t dead_ms(const struct mu *mu)
 {
 	return mu->interval_ms * mu->misses;
@@ -245,7 +240,7 @@ static void member_fill(const struct mu *mu, const struct mu_peer *p, struct vcd
 	m->last_heard_ns = p->last_heard_ns;
 	m->fenced_by_ns = fenced_by_ns(mu, p);
 	m->fence_action = p->adv.fence_action;
-	m->fence_strong = action_strong(p->adv.fence_action);
+	m->fence_strong = vc_fence_action_strong(p->adv.fence_action);
 	m->armed = p->adv.fence_action != VC_FENCE_ACTION_NONE;
 	m->user_fence = p->adv.flags & VC_WIRE_F_USER_FENCE;
 	for (l = 0; l < VC_MAX_LINKS; l++) {
