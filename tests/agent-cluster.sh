@@ -266,7 +266,7 @@ check "operator: node standby from a follower (node $f) is forwarded to the DC" 
 check "operator: every host sees the standby flag" \
 	wait_for -t 10 bash -c "$(declare -f flag ag_status ag_ctl ag_sock); VCTL=$VCTL AG_DIR=$AG_DIR; flag 1 $dc standby true && flag 2 $dc standby true && flag 3 $dc standby true"
 check "operator: node unstandby clears it" \
-	bash -c "'$VCTL' -s '$(ag_sock "$f")' node unstandby $dc >/dev/null && sleep 0 &&
+	bash -c "'$VCTL' -s '$(ag_sock "$f")' node unstandby $dc >/dev/null &&
 		 for k in \$(seq 50); do [[ \$('$VCTL' -s '$(ag_sock 1)' status --json | jq -r '.nodes[] | select(.id == $dc) | .standby') == false ]] && exit 0; sleep 0.1; done; exit 1"
 check "operator: node maintenance on" ag_ctl "$dc" node maintenance "$f" on
 check "operator: the maintenance flag is replicated" wait_for -t 10 flag "$f" "$f" maintenance true
