@@ -286,6 +286,8 @@ enum {
 	OPT_READY	= 1 << 2,
 	OPT_HISTORY	= 1 << 3,
 	OPT_LIMIT	= 1 << 4,
+	OPT_XML		= 1 << 5,
+	OPT_DOMAIN	= 1 << 6,
 };
 
 struct agent_opts {
@@ -293,6 +295,8 @@ struct agent_opts {
 	uint64_t count;		/* 0: unlimited */
 	uint64_t limit;
 	const char *ready_file;
+	const char *xml_file;
+	const char *domain;
 	bool history;
 	int n_pos;		/* positional arguments, in pos[] */
 	char *pos[4];
@@ -308,6 +312,8 @@ static const struct {
 	{ OPT_READY, "--ready", true },
 	{ OPT_HISTORY, "--history", false },
 	{ OPT_LIMIT, "--limit", true },
+	{ OPT_XML, "--xml", true },
+	{ OPT_DOMAIN, "--domain", true },
 };
 
 static int set_opt(const struct cmd_ctx *ctx, struct agent_opts *o, unsigned int flag,
@@ -329,6 +335,10 @@ static int set_opt(const struct cmd_ctx *ctx, struct agent_opts *o, unsigned int
 	}
 	if (flag == OPT_READY)
 		o->ready_file = val;
+	if (flag == OPT_XML)
+		o->xml_file = val;
+	if (flag == OPT_DOMAIN)
+		o->domain = val;
 	if (flag == OPT_HISTORY)
 		o->history = true;
 	return VC_EXIT_OK;
@@ -614,6 +624,182 @@ static void print_status_head(const json_t *s)
 	       json_is_true(q) ? "quorate" : json_is_false(q) ? "NOT quorate" : "quorum unknown");
 }
 
+/* ---- resources ---- */
+
+static int change(struct cmd_ctx *ctx, const char *cmd, json_t *args,
+		  const struct agent_opts *o);
+
+/* "node 2" or "-" when it runs nowhere. */
+static const char *where_text(const json_t *r, char *buf, size_t size)
+{
+	json_int_t node = json_integer_value(json_object_get(r, "node"));
+
+	if (node <= 0)
+		return "-";
+	snprintf(buf, size, "node %lld", (long long)node);
+	return buf;
+}
+
+static void print_resource_row(const json_t *r)
+{
+	char b[4][64];
+	const char *why = json_string_value(json_object_get(r, "why"));
+	const char *note = json_string_value(json_object_get(r, "note"));
+
+	printf("%-20s %-4s %-8s %-9s %s\n", get_text(r, "name", b[0], sizeof(b[0])),
+	       get_text(r, "type", b[1], sizeof(b[1])), where_text(r, b[2], sizeof(b[2])),
+	       json_is_true(json_object_get(r, "removing")) ? "removing" :
+	       get_text(r, "status", b[3], sizeof(b[3])), note ? note : "");
+	if (why && *why)
+		printf("%-20s   why: %s\n", "", why);
+}
+
+static void print_resource_table(const json_t *res)
+{
+	size_t i;
+
+	if (!json_array_size(res))
+		return;
+	printf("\n%-20s %-4s %-8s %-9s %s\n", "RESOURCE", "TYPE", "WHERE", "STATUS", "NOTE");
+	for (i = 0; i < json_array_size(res); i++)
+		print_resource_row(json_array_get(res, i));
+}
+
+static char *read_file(const struct cmd_ctx *ctx, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f) {
+		say(ctx, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = cap ? 2 * cap : 8192);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0 && len < 1024 * 1024);
+	if (f != stdin)
+		fclose(f);
+	if (!buf)
+		say(ctx, "%s: out of memory", path);
+	else
+		buf[len] = '\0';
+	return buf;
+}
+
+int cmd_resource_add(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	char *xml = NULL;
+	json_t *args;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT | OPT_XML | OPT_DOMAIN, 1, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing NAME");
+	if (!o.xml_file == !o.domain)
+		return usage(ctx, "give --xml FILE (a libvirt domain XML) or --domain DOMAIN (defined on this host)");
+	if (o.xml_file) {
+		xml = read_file(ctx, o.xml_file);
+		if (!xml)
+			return VC_EXIT_FAILURE;
+	}
+	args = xml ? json_pack("{s:s,s:s}", "name", o.pos[0], "xml", xml)
+		   : json_pack("{s:s,s:s}", "name", o.pos[0], "domain", o.domain);
+	free(xml);
+	r = change(ctx, "resource-add", args, &o);
+	if (r == VC_EXIT_OK && !ctx->json)
+		printf("resource %s added\n", o.pos[0]);
+	return r;
+}
+
+int cmd_resource_remove(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 1, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing NAME");
+	r = change(ctx, "resource-remove", json_pack("{s:s}", "name", o.pos[0]), &o);
+	if (r == VC_EXIT_OK && !ctx->json)
+		printf("resource %s: removal committed (it stops where it runs)\n", o.pos[0]);
+	return r;
+}
+
+int cmd_resource_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	json_t *res = NULL;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 0, &o);
+	if (r == VC_EXIT_OK)
+		r = agent_request(ctx, "resource-list", NULL, reply_timeout_ms(&o), &res);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(json_object_get(res, "resources"));
+	else if (!json_array_size(json_object_get(res, "resources")))
+		printf("no resources\n");
+	else
+		print_resource_table(json_object_get(res, "resources"));
+	json_decref(res);
+	return VC_EXIT_OK;
+}
+
+int cmd_resource_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	json_t *res = NULL, *def, *one;
+	char b[64], *failed;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 1, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing NAME");
+	r = agent_request(ctx, "resource-show", json_pack("{s:s}", "name", o.pos[0]),
+			  reply_timeout_ms(&o), &res);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (ctx->json) {
+		print_json(res);
+	} else {
+		def = json_object_get(res, "definition");
+		one = json_pack("[O]", res);
+		print_resource_table(one);
+		json_decref(one);
+		printf("\ndomain %s, UUID %s, %lld MiB, %lld vCPUs\n",
+		       get_text(def, "domain", b, sizeof(b)),
+		       json_string_value(json_object_get(def, "uuid")) ?: "?",
+		       (long long)json_integer_value(json_object_get(def, "memory_kib")) / 1024,
+		       (long long)json_integer_value(json_object_get(def, "vcpus")));
+		failed = json_dumps(json_object_get(res, "failed_on"), JSON_COMPACT);
+		if (json_array_size(json_object_get(res, "failed_on")) && failed)
+			printf("failed on nodes: %s\n", failed);
+		free(failed);
+	}
+	json_decref(res);
+	return VC_EXIT_OK;
+}
+
 /* ---- status, node list ---- */
 
 static int cmd_status_like(struct cmd_ctx *ctx, int argc, char **argv, bool nodes_only)
@@ -640,6 +826,8 @@ static int cmd_status_like(struct cmd_ctx *ctx, int argc, char **argv, bool node
 			printf("\n");
 		}
 		print_node_table(s);
+		if (!nodes_only)
+			print_resource_table(json_object_get(s, "resources"));
 	}
 	json_decref(s);
 	return VC_EXIT_OK;

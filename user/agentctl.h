@@ -58,6 +58,10 @@ int agent_take_socket_flag(int argc, char **argv);
 
 struct cmd_ctx;
 int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_add(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_remove(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_list(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_show(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_node_list(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_node_standby(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_node_unstandby(struct cmd_ctx *ctx, int argc, char **argv);

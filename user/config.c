@@ -24,7 +24,8 @@ const char vc_fence_keys_help[] =
 const char vc_agent_keys_help[] =
 	"cluster-name, transport, data-dir, control-socket, control-group, raft-port, "
 	"raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, "
-	"auto-bootstrap, fencer";
+	"auto-bootstrap, fencer, libvirt-uri, monitor-interval-ms, restart-limit, "
+	"restart-window-ms";
 static const char sections_valid[] =
 	"valid: [node], [fence], [agent], [peer N] with N in 1..4294967295";
 static const char actions_valid[] = "valid: log, kill, panic, reboot";
@@ -294,6 +295,27 @@ void vc_agent_cfg_defaults(struct vc_agent_cfg *cfg)
 	cfg->election_timeout_ms = VC_AGENT_DEFAULT_ELECTION_MS;
 	cfg->raft_heartbeat_ms = VC_AGENT_DEFAULT_RAFT_HB_MS;
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	snprintf(cfg->libvirt_uri, sizeof(cfg->libvirt_uri), "%s", VC_AGENT_DEFAULT_LIBVIRT_URI);
+	cfg->monitor_ms = VC_AGENT_DEFAULT_MONITOR_MS;
+	cfg->restart_limit = VC_AGENT_DEFAULT_RESTART_LIMIT;
+	cfg->restart_window_ms = VC_AGENT_DEFAULT_RESTART_WINDOW_MS;
+}
+
+/* A libvirt URI as libvirt takes it, or "none": this host runs no VMs. */
+static int set_libvirt_uri(const char *value, char *out, size_t out_size, char *why,
+			   size_t size)
+{
+	if (strcmp(value, "none") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (!strstr(value, ":/") || strlen(value) >= out_size || strpbrk(value, " \t")) {
+		snprintf(why, size, "'%s' is not a libvirt URI (valid: a URI such as qemu:///system, shorter than %zu characters, or none)",
+			 value, out_size);
+		return -EINVAL;
+	}
+	snprintf(out, out_size, "%s", value);
+	return 0;
 }
 
 static int set_path(const char *value, char *out, size_t out_size, char *why, size_t size)
@@ -395,6 +417,14 @@ int vc_agent_cfg_set(struct vc_agent_cfg *cfg, const char *key, const char *valu
 		return set_bool(value, &cfg->auto_bootstrap, why, size);
 	if (strcmp(key, "fencer") == 0)
 		return set_path(value, cfg->fencer, sizeof(cfg->fencer), why, size);
+	if (strcmp(key, "libvirt-uri") == 0)
+		return set_libvirt_uri(value, cfg->libvirt_uri, sizeof(cfg->libvirt_uri), why, size);
+	if (strcmp(key, "monitor-interval-ms") == 0)
+		return set_u32(value, 100, 3600000, &cfg->monitor_ms, why, size);
+	if (strcmp(key, "restart-limit") == 0)
+		return set_u32(value, 0, 100, &cfg->restart_limit, why, size);
+	if (strcmp(key, "restart-window-ms") == 0)
+		return set_u32(value, 1000, 86400000, &cfg->restart_window_ms, why, size);
 	return -ENOENT;
 }
 
@@ -417,7 +447,7 @@ struct parser {
 	bool in_section;
 	bool in_fence;
 	bool in_agent;
-	unsigned int agent_key_line[16];	/* by agent_key_index() */
+	unsigned int agent_key_line[24];	/* by agent_key_index() */
 	char section[32];		/* "node", "fence" or "peer N" */
 	unsigned int key_id_line;
 	unsigned int key_line[N_SLOTS];
@@ -505,7 +535,8 @@ static int start_agent(struct parser *p)
 static const char *const agent_keys[] = {
 	"cluster-name", "transport", "data-dir", "control-socket", "control-group",
 	"raft-port", "raft-link", "election-timeout-ms", "raft-heartbeat-ms",
-	"log-level", "syslog", "auto-bootstrap", "fencer",
+	"log-level", "syslog", "auto-bootstrap", "fencer", "libvirt-uri",
+	"monitor-interval-ms", "restart-limit", "restart-window-ms",
 };
 
 static int agent_key_index(const char *key)

@@ -125,6 +125,10 @@ enum vc_transport {
 #define VC_AGENT_DEFAULT_SOCKET		"/run/vcluster/vclusterd.sock"
 #define VC_AGENT_DEFAULT_ELECTION_MS	1000
 #define VC_AGENT_DEFAULT_RAFT_HB_MS	100
+#define VC_AGENT_DEFAULT_LIBVIRT_URI	"qemu:///system"
+#define VC_AGENT_DEFAULT_MONITOR_MS	10000
+#define VC_AGENT_DEFAULT_RESTART_LIMIT	3
+#define VC_AGENT_DEFAULT_RESTART_WINDOW_MS	60000
 
 struct vc_agent_cfg {
 	char cluster_name[VC_CLUSTER_NAME_LEN];
@@ -140,6 +144,10 @@ struct vc_agent_cfg {
 	bool syslog;
 	bool auto_bootstrap;		/* voters bootstrap an empty data dir */
 	char fencer[VC_PATH_LEN];	/* vcluster-fencer binary, "" default */
+	char libvirt_uri[VC_PATH_LEN];	/* "" ("none" in the file): no VMs here */
+	uint32_t monitor_ms;		/* recurring VM monitor */
+	uint32_t restart_limit;		/* restarts in place within the window */
+	uint32_t restart_window_ms;
 };
 
 struct vc_config {

@@ -526,6 +526,21 @@ static const struct cmd commands[] = {
 	  "DC recovers its resources only after a person confirms that the node\n"
 	  "is powered off or cut off.  Confirming a node that still runs its\n"
 	  "resources can run them twice.  Needs root.\n" },
+	{ "resource add", cmd_resource_add, "NAME (--xml FILE | --domain DOMAIN) [--timeout SEC]",
+	  "make a VM a cluster resource",
+	  "--xml FILE: a libvirt domain XML ('-' reads stdin); --domain: a domain\n"
+	  "already defined (and shut off) on this host.  This host's libvirt checks\n"
+	  "it (and defines it, autostart off); the DC commits it and places it.\n"
+	  "Refused with the reason for invalid XML, an unknown domain, a running\n"
+	  "domain, or a name or domain already in use.  Needs root.\n" },
+	{ "resource remove", cmd_resource_remove, "NAME [--timeout SEC]",
+	  "stop a resource and forget it",
+	  "Committed through the DC; the host running it stops it, then the\n"
+	  "resource is gone.  The libvirt definition stays.  Needs root.\n" },
+	{ "resource list", cmd_resource_list, "[--json] [--timeout SEC]",
+	  "list resources: where each runs, its status and why it is there", "" },
+	{ "resource show", cmd_resource_show, "NAME [--json] [--timeout SEC]",
+	  "one resource in full (its definition with --json)", "" },
 	{ "cluster bootstrap", cmd_cluster_bootstrap, "[--timeout SEC]",
 	  "create the cluster from the configured voters",
 	  "Writes the initial raft configuration into this voter's empty data\n"
@@ -573,6 +588,7 @@ static void print_cmd_help(const struct cmd *c)
 static const char *const groups[][2] = {
 	{ "node", "node show" }, { "peer", "peer list" }, { "fence", "fence show" },
 	{ "proc", "proc list" }, { "key", "key list" }, { "cluster", "status" },
+	{ "resource", "resource list" },
 };
 
 /* "peer" -> "peer list"; @word itself when it is no group. */

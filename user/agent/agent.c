@@ -45,6 +45,7 @@
 #include "incarnation.h"
 #include "log.h"
 #include "mship.h"
+#include "rm.h"
 #include "sdnotify.h"
 #include "state.h"
 
@@ -76,6 +77,7 @@ struct agent {
 	struct vcd_state *state;
 	struct vcd_dc *dc;
 	struct vcd_ctl *ctl;
+	struct vcd_rm *rm;
 
 	uv_timer_t tick;
 	uv_signal_t sig_term;
@@ -629,6 +631,136 @@ static void dc_complete_members(struct agent *a)
 /* ------------------------------------------------------------------ */
 /* Membership callbacks */
 
+/* ------------------------------------------------------------------ */
+/* Resources: what the resource manager (rm.c) needs from the agent */
+
+/* This life may run resources: online in the state, lease held (rm.h). */
+static bool may_run(const struct agent *a)
+{
+	const struct vcd_node *self = vcd_state_node(a->state, a->ac->node_id);
+
+	/* With fencing configured, only once armed: every QEMU started here
+	 * must be one the kill action can reach (rule 7). */
+	return self && self->state == VCD_NODE_ONLINE && self->incarnation == a->incarnation &&
+	       a->lease && !a->fenced && !a->stopping && (a->armed || !a->ac->cfg.has_fence);
+}
+
+static void rm_update(struct agent *a)
+{
+	if (a->rm)
+		vcd_rm_update(a->rm, a->state, a->incarnation, may_run(a));
+}
+
+struct entry_done {
+	void (*done)(void *arg, int status);
+	void *arg;
+	char what[160];
+};
+
+static void entry_committed(void *arg, int status)
+{
+	struct entry_done *ed = arg;
+
+	if (status < 0 && status != -EALREADY)
+		vcd_info("committing %s failed: %s", ed->what, strerror(-status));
+	if (ed->done)
+		ed->done(ed->arg, status);
+	free(ed);
+}
+
+static void entry_forwarded(void *arg, int status, const char *json, size_t len)
+{
+	json_t *msg = status == 0 ? json_loadb(json, len, 0, NULL) : NULL;
+	const char *err = NULL;
+	int ok = 0;
+
+	if (msg)
+		json_unpack(msg, "{s:b,s?s}", "ok", &ok, "error", &err);
+	if (status == 0 && !ok)
+		vcd_info("the DC refused %s: %s", ((struct entry_done *)arg)->what,
+			 err ? err : "no reason given");
+	json_decref(msg);
+	entry_committed(arg, status < 0 ? status : ok ? 0 : -EREMOTEIO);
+}
+
+/* Commit @entry (freed here): on the DC directly, else through the DC. */
+static int rm_submit(void *ctx, char *entry, size_t len, const char *what,
+		     void (*done)(void *arg, int status), void *arg)
+{
+	struct agent *a = ctx;
+	struct entry_done *ed = calloc(1, sizeof(*ed));
+	json_t *msg = NULL;
+	char *s = NULL;
+	int r;
+
+	if (!ed || a->stopping || !a->cons) {
+		free(ed);
+		free(entry);
+		return !ed ? -ENOMEM : -ESHUTDOWN;
+	}
+	ed->done = done;
+	ed->arg = arg;
+	snprintf(ed->what, sizeof(ed->what), "%s", what);
+	if (a->is_dc) {
+		r = vcd_cons_submit(a->cons, entry, len, entry_committed, ed);
+	} else if (a->leader_id) {
+		msg = json_pack("{s:s,s:s%}", "cmd", "entry", "entry", entry, len);
+		s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+		r = s ? vcd_cons_forward(a->cons, s, strlen(s), FORWARD_TIMEOUT_MS,
+					 entry_forwarded, ed) : -ENOMEM;
+	} else {
+		r = -EAGAIN;
+	}
+	json_decref(msg);
+	free(s);
+	free(entry);
+	if (r < 0)
+		free(ed);
+	return r;
+}
+
+static void rm_emit(void *ctx, const char *event, json_t *fields)
+{
+	emit(ctx, event, fields);
+}
+
+static int rm_proc_add(void *ctx, pid_t pid)
+{
+	struct agent *a = ctx;
+
+	return a->mship_started ? a->ms->ops->proc_add(a->ms, pid) : -ENOTCONN;
+}
+
+static int rm_proc_del(void *ctx, pid_t pid)
+{
+	struct agent *a = ctx;
+
+	return a->mship_started ? a->ms->ops->proc_del(a->ms, pid) : -ENOTCONN;
+}
+
+static int start_resources(struct agent *a)
+{
+	const struct vc_agent_cfg *c = &a->ac->cfg.agent;
+	struct vcd_rm_params p = {
+		.self_id = a->ac->node_id,
+		.libvirt_uri = c->libvirt_uri,
+		.monitor_ms = c->monitor_ms,
+		.restart_limit = c->restart_limit,
+		.restart_window_ms = c->restart_window_ms,
+	};
+	struct vcd_rm_host h = {
+		.ctx = a, .submit = rm_submit, .emit = rm_emit,
+		.proc_add = rm_proc_add, .proc_del = rm_proc_del,
+	};
+	int r = vcd_rm_new(&a->loop, &p, &h, &a->rm);
+
+	if (r < 0)
+		vcd_err("resource manager (libvirt %s): %s", c->libvirt_uri, strerror(-r));
+	else if (!c->libvirt_uri[0])
+		vcd_notice("libvirt-uri = none: this host runs no VMs");
+	return r;
+}
+
 static void shutdown_agent(struct agent *a, int exit_code);
 
 static void on_peer_changed(void *ctx, const struct vcd_member *m, uint8_t old_state)
@@ -764,6 +896,9 @@ static int fsm_apply(void *ctx, const void *buf, size_t len, uint64_t index)
 		return r;
 	}
 	applied_event(a, &res, index);
+	rm_update(a);
+	if (a->rm && res.resource[0])
+		vcd_rm_applied(a->rm, &res, index);
 	return 0;
 }
 
@@ -786,6 +921,7 @@ static int fsm_restore(void *ctx, const void *buf, size_t len)
 	else
 		vcd_info("state restored from a snapshot (index %" PRIu64 ", %zu nodes)",
 			 vcd_state_applied_index(a->state), vcd_state_n_nodes(a->state));
+	rm_update(a);
 	return r;
 }
 
@@ -835,6 +971,9 @@ static void on_leader_changed(void *ctx, uint64_t leader_id, uint64_t term)
 	}
 	if (!a->is_dc && leader_id)
 		report_all_views(a);
+	if (a->rm)
+		vcd_rm_set_dc(a->rm, a->is_dc);
+	rm_update(a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -861,6 +1000,7 @@ static void arm_if_ready(struct agent *a)
 		   a->ac->cfg.fence.kill_bound_ms);
 	emit(a, "fence-armed", json_pack("{s:s}", "action",
 					 vc_fence_action_name(a->ac->cfg.fence.action)));
+	rm_update(a);
 }
 
 /* A loop that stalls delays every pet: say so, with how long. */
@@ -905,6 +1045,7 @@ static void tick_cb(uv_timer_t *t)
 		else
 			vcd_warn("raft: out of touch with a quorum: not petting the watchdog");
 		emit(a, lease ? "lease-gained" : "lease-lost", NULL);
+		rm_update(a);
 	}
 	arm_if_ready(a);
 	if (a->armed && lease)
@@ -937,6 +1078,11 @@ static json_t *self_fence_json(struct agent *a)
 	return json_pack("{s:b,s:s,s:b,s:b}", "armed", a->armed, "action",
 			 a->armed ? vc_fence_action_name(f->action) : "none", "strong", strong,
 			 "user", strcmp(a->ms->ops->name, "user") == 0);
+}
+
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 static unsigned int popcount32(uint32_t v)
@@ -994,6 +1140,56 @@ static json_t *nodes_json(struct agent *a)
 	return arr;
 }
 
+/* One resource for status and resource list/show: where it runs and why. */
+static json_t *resource_json(struct agent *a, const char *name, const json_t *res,
+			     bool full)
+{
+	const json_t *def = json_object_get(res, "definition");
+	json_t *o = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "name", name,
+			      "type", json_object_get(res, "type"),
+			      "node", json_object_get(res, "node"),
+			      "incarnation", json_object_get(res, "incarnation"),
+			      "status", json_object_get(res, "status"),
+			      "note", json_object_get(res, "note"),
+			      "why", json_object_get(res, "why"),
+			      "removing", json_object_get(res, "removing"),
+			      "failed_on", json_object_get(res, "failed_on"));
+	static const char *const keys[] = { "domain", "uuid", "memory_kib", "vcpus" };
+	size_t i;
+
+	(void)a;
+	for (i = 0; o && json_is_object(def) && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get(def, keys[i]))
+			json_object_set(o, keys[i], json_object_get(def, keys[i]));
+	if (o && full)
+		json_object_set(o, "definition", (json_t *)def);
+	return o;
+}
+
+/* Every resource (or only @only), sorted by name. */
+static json_t *resources_json(struct agent *a, const char *only)
+{
+	const json_t *all = vcd_state_resources(a->state);
+	json_t *arr = json_array(), *res;
+	const char **names = calloc(json_object_size(all) + 1, sizeof(*names));
+	const char *name;
+	size_t n = 0, i;
+
+	if (!arr || !names) {
+		free(names);
+		return arr;
+	}
+	json_object_foreach((json_t *)all, name, res)
+		if (!only || strcmp(only, name) == 0)
+			names[n++] = name;
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, resource_json(a, names[i],
+							 json_object_get(all, names[i]), !!only));
+	free(names);
+	return arr;
+}
+
 static void cmd_status(void *ctx, struct vcd_ctl_req *req, json_t *args)
 {
 	struct agent *a = ctx;
@@ -1023,6 +1219,9 @@ static void cmd_status(void *ctx, struct vcd_ctl_req *req, json_t *args)
 	json_object_set_new(o, "nodes", nodes_json(a));
 	if (a->is_dc)
 		json_object_set_new(o, "pending_fences", vcd_dc_to_json(a->dc, vcd_now_ns()));
+	json_object_set_new(o, "resources", resources_json(a, NULL));
+	if (a->rm)
+		json_object_set_new(o, "local", vcd_rm_json(a->rm));
 	vcd_ctl_reply(req, o);
 }
 
@@ -1303,10 +1502,110 @@ static void dc_leave(struct agent *a, json_t *args, const struct reply *rp)
 	dc_submit(a, buf, len, what, rp);
 }
 
+/* A resource name as the state takes it: rejected here with the same words. */
+static bool resource_name_ok(const char *name)
+{
+	char *e = NULL;
+	size_t len;
+	bool ok = vcd_entry_resource_remove(name, &e, &len) == 0;
+
+	free(e);
+	return ok;
+}
+
+/* Another resource that runs the same libvirt domain (name or UUID). */
+static const char *domain_user(struct agent *a, const json_t *def, const char *except)
+{
+	const char *dom = json_string_value(json_object_get(def, "domain"));
+	const char *uuid = json_string_value(json_object_get(def, "uuid"));
+	const json_t *all = vcd_state_resources(a->state), *res;
+	const char *name;
+
+	json_object_foreach((json_t *)all, name, res) {
+		const json_t *d = json_object_get(res, "definition");
+		const char *od = json_string_value(json_object_get(d, "domain"));
+		const char *ou = json_string_value(json_object_get(d, "uuid"));
+
+		if (except && strcmp(name, except) == 0)
+			continue;
+		if ((dom && od && strcmp(dom, od) == 0) || (uuid && ou && strcasecmp(uuid, ou) == 0))
+			return name;
+	}
+	return NULL;
+}
+
+/* Checks the DC repeats on its own replica: the name and the domain are free. */
+static int resource_add_check(struct agent *a, const char *name, const json_t *def,
+			      const struct reply *rp)
+{
+	const char *other;
+
+	if (json_object_get(vcd_state_resources(a->state), name)) {
+		reply_err(rp, -EEXIST, "a resource named \"%s\" exists already", name);
+		return -EEXIST;
+	}
+	other = def ? domain_user(a, def, NULL) : NULL;
+	if (other) {
+		reply_err(rp, -EEXIST, "domain \"%s\" (UUID %s) is already resource \"%s\"",
+			  json_string_value(json_object_get(def, "domain")) ?: "?",
+			  json_string_value(json_object_get(def, "uuid")) ?: "?", other);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static void dc_resource_add(struct agent *a, json_t *args, const struct reply *rp)
+{
+	const char *name = NULL;
+	json_t *def = NULL;
+	char what[VCD_STATE_NAME_LEN + 32], *buf;
+	size_t len;
+	int r;
+
+	if (json_unpack(args, "{s:s,s:o}", "name", &name, "definition", &def) < 0 ||
+	    !json_is_object(def)) {
+		reply_err(rp, -EINVAL, "'name' and a 'definition' object are needed");
+		return;
+	}
+	if (resource_add_check(a, name, def, rp) < 0)
+		return;
+	r = vcd_entry_resource_add(name, "vm", def, &buf, &len);
+	if (r < 0) {
+		reply_err(rp, r, "cannot build the entry: %s", strerror(-r));
+		return;
+	}
+	snprintf(what, sizeof(what), "resource-add of %s", name);
+	dc_submit(a, buf, len, what, rp);
+}
+
+static void dc_resource_remove(struct agent *a, json_t *args, const struct reply *rp)
+{
+	const char *name = NULL;
+	char what[VCD_STATE_NAME_LEN + 32], *buf;
+	size_t len;
+
+	if (json_unpack(args, "{s:s}", "name", &name) < 0 || !resource_name_ok(name)) {
+		reply_err(rp, -EINVAL, "'name' must be a resource name");
+		return;
+	}
+	if (!json_object_get(vcd_state_resources(a->state), name)) {
+		reply_err(rp, -ENOENT, "no resource named \"%s\"", name);
+		return;
+	}
+	if (vcd_entry_resource_remove(name, &buf, &len) < 0) {
+		reply_err(rp, -ENOMEM, "out of memory");
+		return;
+	}
+	snprintf(what, sizeof(what), "resource-remove of %s", name);
+	dc_submit(a, buf, len, what, rp);
+}
+
 static const struct {
 	const char *name;
 	dc_cmd_fn fn;
 } dc_cmds[] = {
+	{ "resource-add", dc_resource_add },
+	{ "resource-remove", dc_resource_remove },
 	{ "node-leave", dc_leave },
 	{ "node-standby", dc_standby },
 	{ "node-unstandby", dc_unstandby },
@@ -1411,17 +1710,48 @@ static void left_then_stop(struct agent *a, int status)
  * Planned leave: the DC commits node-left for this life first, so that
  * nobody waits for a fence window when our heartbeats stop; then we stop.
  */
+struct leave_ctx {
+	struct agent *a;
+	struct vcd_ctl_req *req;
+};
+
+/* Rule 5: the resources are stopped and released; now the leave itself. */
+static void resources_left(void *arg, int status)
+{
+	struct leave_ctx *lc = arg;
+	struct agent *a = lc->a;
+	json_t *largs;
+
+	if (status < 0) {
+		vcd_ctl_fail(lc->req, status, "could not stop and release this host's resources: %s",
+			     strerror(-status));
+		free(lc);
+		return;
+	}
+	largs = json_pack("{s:i,s:I}", "node", (int)a->ac->node_id, "incarnation",
+			  (json_int_t)a->incarnation);
+	on_dc_then(a, lc->req, "node-leave", largs, dc_leave, left_then_stop);
+	json_decref(largs);
+	free(lc);
+}
+
 static void cmd_leave(void *ctx, struct vcd_ctl_req *req, json_t *args)
 {
 	struct agent *a = ctx;
-	json_t *largs;
+	struct leave_ctx *lc = calloc(1, sizeof(*lc));
 
 	(void)args;
-	vcd_notice("leaving the cluster (operator request)");
-	largs = json_pack("{s:i,s:I}", "node", (int)a->ac->node_id, "incarnation",
-			  (json_int_t)a->incarnation);
-	on_dc_then(a, req, "node-leave", largs, dc_leave, left_then_stop);
-	json_decref(largs);
+	if (!lc) {
+		vcd_ctl_fail(req, -ENOMEM, "out of memory");
+		return;
+	}
+	lc->a = a;
+	lc->req = req;
+	vcd_notice("leaving the cluster (operator request): stopping this host's resources first");
+	if (a->rm)
+		vcd_rm_leave(a->rm, resources_left, lc);
+	else
+		resources_left(lc, 0);
 }
 
 /*
@@ -1452,7 +1782,105 @@ static void cmd_join(void *ctx, struct vcd_ctl_req *req, json_t *args)
 	vcd_ctl_reply(req, json_pack("{s:s,s:s}", "message", msg, "role", have));
 }
 
+struct add_ctx {
+	struct agent *a;
+	struct vcd_ctl_req *req;
+	char name[VCD_STATE_NAME_LEN];
+};
+
+/* libvirt on this host accepted the definition: have the DC commit it. */
+static void add_validated(void *arg, int err, const char *msg, json_t *def)
+{
+	struct add_ctx *ac = arg;
+	struct agent *a = ac->a;
+	struct reply rp = { .req = ac->req };
+	json_t *args;
+
+	if (err) {
+		vcd_ctl_fail(ac->req, err, "%s", msg);
+	} else if (resource_add_check(a, ac->name, def, &rp) == 0) {
+		args = json_pack("{s:s,s:O}", "name", ac->name, "definition", def);
+		on_dc_then(a, ac->req, "resource-add", args, dc_resource_add, NULL);
+		json_decref(args);
+	}
+	free(ac);
+}
+
+/*
+ * resource add: {"name", "xml"} (a domain XML, defined here) or {"name",
+ * "domain"} (a domain this host's libvirt has).  libvirt on the host that
+ * gets the command checks it; the DC checks the names again and commits.
+ */
+static void cmd_resource_add(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+	struct reply rp = { .req = req };
+	const char *name = NULL, *xml = NULL, *domain = NULL;
+	struct add_ctx *ac;
+	int r;
+
+	if (json_unpack(args, "{s:s,s?s,s?s}", "name", &name, "xml", &xml, "domain", &domain) < 0 ||
+	    !resource_name_ok(name)) {
+		vcd_ctl_fail(req, -EINVAL, "'name' must be 1 to %d characters of A-Z a-z 0-9 . _ - :",
+			     VCD_STATE_NAME_LEN - 1);
+		return;
+	}
+	if (!xml == !domain) {
+		vcd_ctl_fail(req, -EINVAL, "give either 'xml' (a domain XML) or 'domain' (a libvirt domain on this host)");
+		return;
+	}
+	if (resource_add_check(a, name, NULL, &rp) < 0)
+		return;
+	ac = calloc(1, sizeof(*ac));
+	if (!ac) {
+		vcd_ctl_fail(req, -ENOMEM, "out of memory");
+		return;
+	}
+	ac->a = a;
+	ac->req = req;
+	snprintf(ac->name, sizeof(ac->name), "%s", name);
+	r = a->rm ? vcd_rm_validate(a->rm, xml, domain, add_validated, ac) : -EOPNOTSUPP;
+	if (r < 0) {
+		free(ac);
+		vcd_ctl_fail(req, r, r == -EOPNOTSUPP ?
+			     "this host runs no VMs (libvirt-uri = none): add resources on a hypervisor host" :
+			     "cannot check the definition: %s", strerror(-r));
+	}
+}
+
+static void cmd_resource_list(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+
+	(void)args;
+	vcd_ctl_reply(req, json_pack("{s:o}", "resources", resources_json(a, NULL)));
+}
+
+static void cmd_resource_show(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	struct agent *a = ctx;
+	const char *name = NULL;
+	json_t *arr;
+
+	if (json_unpack(args, "{s:s}", "name", &name) < 0) {
+		vcd_ctl_fail(req, -EINVAL, "'name' is needed");
+		return;
+	}
+	arr = resources_json(a, name);
+	if (!json_array_size(arr)) {
+		json_decref(arr);
+		vcd_ctl_fail(req, -ENOENT, "no resource named \"%s\"", name);
+		return;
+	}
+	vcd_ctl_reply(req, json_incref(json_array_get(arr, 0)));
+	json_decref(arr);
+}
+
 static const struct vcd_ctl_cmd ctl_cmds[] = {
+	{ "resource-add", true, cmd_resource_add },
+	{ "resource-remove", true, cmd_on_dc },
+	{ "resource-list", false, cmd_resource_list },
+	{ "resource-show", false, cmd_resource_show },
 	{ "cluster-join", true, cmd_join },
 	{ "status", false, cmd_status },
 	{ "node-list", false, cmd_node_list },
@@ -1465,6 +1893,41 @@ static const struct vcd_ctl_cmd ctl_cmds[] = {
 	{ "cluster-leave", true, cmd_leave },
 	{ NULL, false, NULL },
 };
+
+/*
+ * A host's own report, forwarded for the DC to commit: what runs there
+ * (resource-status, resource-release) and its capacity.  Only about
+ * itself: apply checks the rest, as for any entry.
+ */
+static void rpc_entry(struct agent *a, uint64_t from, json_t *msg, const struct reply *rp)
+{
+	static const char *const ops[] = { "resource-status", "resource-release",
+					   "node-capacity" };
+	const char *text = NULL, *op = NULL;
+	json_int_t node = 0;
+	json_t *e = NULL;
+	char what[96];
+	size_t i;
+
+	if (json_unpack(msg, "{s:s}", "entry", &text) == 0)
+		e = json_loads(text, 0, NULL);
+	if (!e || json_unpack(e, "{s:s,s:I}", "op", &op, "node", &node) < 0) {
+		reply_err(rp, -EINVAL, "malformed entry");
+		json_decref(e);
+		return;
+	}
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]) && strcmp(op, ops[i]); i++)
+		;
+	if (i == sizeof(ops) / sizeof(ops[0]) || (uint64_t)node != from) {
+		reply_err(rp, -EPERM, "node %" PRIu64 " may not forward %s about node %lld", from,
+			  op, (long long)node);
+		json_decref(e);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s from node %" PRIu64, op, from);
+	json_decref(e);
+	dc_submit(a, strdup(text), strlen(text), what, rp);
+}
 
 /* A follower forwarded a request to us (the DC). */
 static void on_rpc(void *ctx, uint64_t from_id, const char *json, size_t len,
@@ -1482,6 +1945,8 @@ static void on_rpc(void *ctx, uint64_t from_id, const char *json, size_t len,
 		reply_err(&rp, -EAGAIN, "node %u is no longer the DC", a->ac->node_id);
 	} else if (strcmp(cmd, "view") == 0) {
 		rpc_view(a, from_id, msg, &rp);
+	} else if (strcmp(cmd, "entry") == 0) {
+		rpc_entry(a, from_id, msg, &rp);
 	} else if (strcmp(cmd, "ctl") == 0 && json_unpack(msg, "{s:s}", "name", &name) == 0 &&
 		   (fn = dc_cmd_find(name))) {
 		args = json_object_get(msg, "args");
@@ -1715,6 +2180,10 @@ static void finish_shutdown(struct agent *a)
 	}
 	vcd_ctl_close(a->ctl);
 	a->ctl = NULL;
+	/* Fenced or failed, the exit must not wait for a libvirt call. */
+	if (a->exit_code == VCD_EXIT_OK)
+		vcd_rm_close(a->rm, NULL, NULL);
+	a->rm = NULL;
 	uv_timer_stop(&a->tick);
 	uv_timer_stop(&dc_timer);
 	if (a->cons && a->exit_code != VCD_EXIT_OK) {
@@ -1863,6 +2332,10 @@ static int start_all(struct agent *a)
 		return r;
 	if (!vcd_cons_has_state(a->cons))
 		vcd_notice("raft: no cluster state yet: waiting for a DC to send it, or for 'vclusterctl cluster bootstrap'");
+	r = start_resources(a);
+	if (r < 0)
+		return r;
+	rm_update(a);
 	r = vcd_ctl_new(&a->loop, a->ac->socket_path, (gid_t)a->ac->cfg.agent.control_group,
 			ctl_cmds, a, &a->ctl);
 	if (r < 0) {

@@ -21,7 +21,7 @@ struct vcd_state {
 	uint64_t applied_index;
 	size_t n_nodes;
 	struct vcd_node nodes[VCD_STATE_MAX_NODES];	/* ordered by id */
-	json_t *resources;	/* object: name -> {"type","definition"} */
+	json_t *resources;	/* object: name -> record (state.h, to_json) */
 	json_t *history;	/* array of decision records, oldest first */
 };
 
@@ -44,6 +44,10 @@ static const char *const op_names[] = {
 	[VCD_OP_NODE_LEFT] = "node-left",
 	[VCD_OP_RESOURCE_ADD] = "resource-add",
 	[VCD_OP_RESOURCE_REMOVE] = "resource-remove",
+	[VCD_OP_RESOURCE_PLACE] = "resource-place",
+	[VCD_OP_RESOURCE_RELEASE] = "resource-release",
+	[VCD_OP_RESOURCE_STATUS] = "resource-status",
+	[VCD_OP_NODE_CAPACITY] = "node-capacity",
 };
 
 const char *vcd_node_state_name(enum vcd_node_state st)
@@ -548,6 +552,73 @@ static int op_node_flags(struct apply *a)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Resource records.  A record is the JSON object kept in s->resources:
+ * {"type","definition","node","incarnation","why","removing","failed_on",
+ *  "status","note"}; only this file writes them, so reads trust the shape
+ * (restore checks snapshots).
+ */
+
+static uint64_t rec_uint(const json_t *res, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(res, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+int vcd_resource_placement(const json_t *res, struct vcd_placement *ret)
+{
+	if (!json_is_object(res))
+		return -EINVAL;
+	ret->node = (uint32_t)rec_uint(res, "node");
+	ret->incarnation = rec_uint(res, "incarnation");
+	ret->removing = json_is_true(json_object_get(res, "removing"));
+	return 0;
+}
+
+bool vcd_resource_failed_on(const json_t *res, uint32_t node)
+{
+	const json_t *f = json_object_get(res, "failed_on");
+	size_t i;
+
+	for (i = 0; i < json_array_size(f); i++)
+		if (json_integer_value(json_array_get(f, i)) == (json_int_t)node)
+			return true;
+	return false;
+}
+
+bool vcd_state_resource_free(const struct vcd_state *s, const json_t *res)
+{
+	struct vcd_placement p;
+	const struct vcd_node *n;
+
+	if (vcd_resource_placement(res, &p) < 0)
+		return false;
+	if (!p.node)
+		return true;
+	n = vcd_state_node(s, p.node);
+	return n && n->fenced_incarnation >= p.incarnation;
+}
+
+/* Rule 5: nothing may still be placed on a life that leaves. */
+static int check_nothing_placed(struct apply *a, uint32_t id, uint64_t inc)
+{
+	const char *name, *busy = NULL;
+	struct vcd_placement p;
+	json_t *res;
+
+	json_object_foreach(a->s->resources, name, res) {
+		if (vcd_resource_placement(res, &p) == 0 && p.node == id &&
+		    p.incarnation == inc && (!busy || strcmp(name, busy) < 0))
+			busy = name;
+	}
+	if (busy)
+		return FAIL(&a->c, -EBUSY,
+			    "resource \"%s\" is still placed on node %u; a host leaves after its resources were released (rule 5)",
+			    busy, id);
+	return 0;
+}
+
 /* node-left: a planned leave, recorded after its resources stopped. */
 static int op_node_left(struct apply *a)
 {
@@ -567,6 +638,9 @@ static int op_node_left(struct apply *a)
 	if (inc != n->incarnation)
 		return FAIL(&a->c, -ESTALE, "node %u is online at incarnation %llu, not %llu",
 			    id, (unsigned long long)n->incarnation, (unsigned long long)inc);
+	r = check_nothing_placed(a, id, inc);
+	if (r < 0)
+		return r;
 	set_state(a, n, VCD_NODE_LEFT);
 	return 0;
 }
@@ -586,27 +660,255 @@ static int op_resource_add(struct apply *a)
 	def = json_object_get(a->e, "definition");
 	if (!def)
 		return FAIL(&a->c, -EINVAL, "\"definition\" is missing");
+	snprintf(a->res->resource, sizeof(a->res->resource), "%s", name);
 	if (json_object_get(a->s->resources, name))
 		return FAIL(&a->c, -EEXIST, "resource \"%s\" exists", name);
 	if (json_object_size(a->s->resources) >= VCD_STATE_MAX_RESOURCES)
 		return FAIL(&a->c, -ENOSPC, "the resource table is full (%d resources)",
 			    VCD_STATE_MAX_RESOURCES);
-	res = json_pack("{s:s, s:O}", "type", type, "definition", def);
+	res = json_pack("{s:s, s:O, s:i, s:i, s:s, s:b, s:[], s:s, s:s}", "type", type,
+			"definition", def, "node", 0, "incarnation", 0, "why", "",
+			"removing", 0, "failed_on", "status", "stopped", "note", "");
 	if (!res || json_object_set_new(a->s->resources, name, res) < 0)
 		return FAIL(&a->c, -ENOMEM, "out of memory");
 	a->res->changed = true;
 	return 0;
 }
 
-static int op_resource_remove(struct apply *a)
+/* The named resource, with its name in the result. */
+static int existing_resource(struct apply *a, const char **name, json_t **res)
 {
-	const char *name;
-	int r = get_name(&a->c, a->e, "name", &name);
+	int r = get_name(&a->c, a->e, "name", name);
 
 	if (r < 0)
 		return r;
-	if (json_object_del(a->s->resources, name) < 0)
-		return FAIL(&a->c, -ENOENT, "no resource \"%s\"", name);
+	snprintf(a->res->resource, sizeof(a->res->resource), "%s", *name);
+	*res = json_object_get(a->s->resources, *name);
+	if (!*res)
+		return FAIL(&a->c, -ENOENT, "no resource \"%s\"", *name);
+	return 0;
+}
+
+static void drop_resource(struct apply *a, const char *name)
+{
+	json_object_del(a->s->resources, name);
+	a->res->removed = true;
+	a->res->changed = true;
+}
+
+/*
+ * resource-remove: a resource that runs nowhere goes at once; a placed one
+ * is marked "removing", its holder stops it and releases it, and the
+ * release removes it.
+ */
+static int op_resource_remove(struct apply *a)
+{
+	struct vcd_placement p;
+	const char *name;
+	json_t *res;
+	int r = existing_resource(a, &name, &res);
+
+	if (r < 0)
+		return r;
+	vcd_resource_placement(res, &p);
+	if (!p.node || vcd_state_resource_free(a->s, res)) {
+		drop_resource(a, name);
+		return 0;
+	}
+	if (p.removing)
+		return FAIL(&a->c, -EALREADY, "resource \"%s\" is already being removed", name);
+	if (json_object_set_new(res, "removing", json_true()) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+static int get_text(struct ctx *c, const json_t *o, const char *key, const char **ret)
+{
+	int r = get_str(c, o, key, false, ret);
+
+	if (r == -ENODATA) {
+		*ret = "";
+		return 0;
+	}
+	if (r == 0 && strlen(*ret) >= VCD_STATE_WHY_LEN)
+		return FAIL(c, -EINVAL, "\"%s\" is longer than %d bytes", key,
+			    VCD_STATE_WHY_LEN - 1);
+	return r;
+}
+
+/* Set the record's placement and texts; nothing fails after the checks. */
+static int set_placement(json_t *res, uint32_t node, uint64_t inc, const char *why,
+			 const char *status, const char *note)
+{
+	int r = 0;
+
+	r |= json_object_set_new(res, "node", json_integer(node));
+	r |= json_object_set_new(res, "incarnation", json_integer((json_int_t)inc));
+	if (why)
+		r |= json_object_set_new(res, "why", json_string(why));
+	r |= json_object_set_new(res, "status", json_string(status));
+	r |= json_object_set_new(res, "note", json_string(note));
+	return r ? -ENOMEM : 0;
+}
+
+/*
+ * resource-place: the DC puts a resource on one life of a node.  The
+ * safety check of the whole design: the life that held it must be over
+ * (fenced) or have released it.
+ */
+static int op_resource_place(struct apply *a)
+{
+	struct vcd_placement p;
+	const struct vcd_node *n;
+	const char *name, *why;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	json_t *res;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = node_and_incarnation(a, &id, &inc);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "why", &why);
+	if (r < 0)
+		return r;
+	vcd_resource_placement(res, &p);
+	if (p.removing)
+		return FAIL(&a->c, -EINVAL, "resource \"%s\" is being removed", name);
+	if (p.node == id && p.incarnation == inc)
+		return FAIL(&a->c, -EALREADY, "resource \"%s\" is already placed on node %u at incarnation %llu",
+			    name, id, (unsigned long long)inc);
+	if (!vcd_state_resource_free(a->s, res))
+		return FAIL(&a->c, -EBUSY,
+			    "resource \"%s\" is placed on node %u (incarnation %llu), which has neither released it nor been fenced",
+			    name, p.node, (unsigned long long)p.incarnation);
+	n = node_find(a->s, id);
+	if (!n || n->state != VCD_NODE_ONLINE || n->incarnation != inc)
+		return FAIL(&a->c, -EINVAL, "node %u is not online at incarnation %llu", id,
+			    (unsigned long long)inc);
+	if (set_placement(res, id, inc, why, "placed", "") < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+/* The entry's (node, incarnation) must be the resource's holder. */
+static int check_holder(struct apply *a, const char *name, const json_t *res,
+			uint32_t id, uint64_t inc)
+{
+	struct vcd_placement p;
+
+	vcd_resource_placement(res, &p);
+	if (p.node != id || p.incarnation != inc)
+		return FAIL(&a->c, -ESTALE,
+			    "resource \"%s\" is not placed on node %u at incarnation %llu (it is on node %u at %llu)",
+			    name, id, (unsigned long long)inc, p.node,
+			    (unsigned long long)p.incarnation);
+	return 0;
+}
+
+static int add_failed_on(json_t *res, uint32_t id)
+{
+	json_t *f = json_object_get(res, "failed_on");
+	size_t i;
+
+	if (vcd_resource_failed_on(res, id))
+		return 0;
+	for (i = 0; i < json_array_size(f); i++)
+		if (json_integer_value(json_array_get(f, i)) > (json_int_t)id)
+			break;
+	return json_array_insert_new(f, i, json_integer(id)) < 0 ? -ENOMEM : 0;
+}
+
+/* resource-release: the holder stopped it (or it failed there). */
+static int op_resource_release(struct apply *a)
+{
+	const char *name, *note;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	json_t *res;
+	int failed, r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = node_and_incarnation(a, &id, &inc);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "note", &note);
+	if (r < 0)
+		return r;
+	failed = get_bool(&a->c, a->e, "failed");
+	if (failed == -EINVAL)
+		return failed;
+	r = check_holder(a, name, res, id, inc);
+	if (r < 0)
+		return r;
+	if (json_is_true(json_object_get(res, "removing"))) {
+		drop_resource(a, name);
+		return 0;
+	}
+	if ((failed == 1 && add_failed_on(res, id) < 0) ||
+	    set_placement(res, 0, 0, NULL, failed == 1 ? "failed" : "stopped", note) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+static const char *const res_statuses[] = {
+	"starting", "running", "stopping", "stopped", "failed", NULL
+};
+
+/* resource-status: what the holder reports; only recorded. */
+static int op_resource_status(struct apply *a)
+{
+	const char *name, *status, *note;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	json_t *res;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = node_and_incarnation(a, &id, &inc);
+	if (r == 0)
+		r = get_str(&a->c, a->e, "status", true, &status);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "note", &note);
+	if (r < 0)
+		return r;
+	if (!key_in(status, res_statuses))
+		return FAIL(&a->c, -EINVAL,
+			    "\"status\" must be starting, running, stopping, stopped or failed");
+	r = check_holder(a, name, res, id, inc);
+	if (r < 0)
+		return r;
+	if (json_object_set_new(res, "status", json_string(status)) < 0 ||
+	    json_object_set_new(res, "note", json_string(note)) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+static int op_node_capacity(struct apply *a)
+{
+	struct vcd_node *n;
+	uint32_t id = 0;
+	int64_t cpus = 0, mem = 0;
+	int r = get_node_id(&a->c, a->e, "node", &id);
+
+	if (r == 0)
+		r = get_int(&a->c, a->e, "cpus", 0, UINT32_MAX, true, &cpus);
+	if (r == 0)
+		r = get_int(&a->c, a->e, "memory_kib", 0, INT64_MAX, true, &mem);
+	if (r < 0)
+		return r;
+	a->res->node_id = id;
+	r = node_get(&a->c, a->s, id, &n);
+	if (r < 0)
+		return r;
+	a->res->old_state = a->res->new_state = n->state;
+	if (n->cpus == (uint32_t)cpus && n->memory_kib == (uint64_t)mem)
+		return 0;
+	n->cpus = (uint32_t)cpus;
+	n->memory_kib = (uint64_t)mem;
 	a->res->changed = true;
 	return 0;
 }
@@ -628,6 +930,13 @@ static const struct op_desc {
 	{ VCD_OP_NODE_LEFT, op_node_left, KEYS("node", "incarnation"), true },
 	{ VCD_OP_RESOURCE_ADD, op_resource_add, KEYS("name", "type", "definition"), false },
 	{ VCD_OP_RESOURCE_REMOVE, op_resource_remove, KEYS("name"), false },
+	{ VCD_OP_RESOURCE_PLACE, op_resource_place, KEYS("name", "node", "incarnation", "why"),
+	  true },
+	{ VCD_OP_RESOURCE_RELEASE, op_resource_release,
+	  KEYS("name", "node", "incarnation", "failed", "note"), true },
+	{ VCD_OP_RESOURCE_STATUS, op_resource_status,
+	  KEYS("name", "node", "incarnation", "status", "note"), false },
+	{ VCD_OP_NODE_CAPACITY, op_node_capacity, KEYS("node", "cpus", "memory_kib"), false },
 };
 
 static const struct op_desc *op_find(const char *name)
@@ -757,13 +1066,15 @@ static json_t *fence_json(const struct vcd_fence_rec *f)
 
 static json_t *node_json(const struct vcd_node *n)
 {
-	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:b, s:b}",
+	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:b, s:b, s:I, s:I}",
 			      "id", (json_int_t)n->id,
 			      "state", vcd_node_state_name(n->state),
 			      "incarnation", (json_int_t)n->incarnation,
 			      "fenced_incarnation", (json_int_t)n->fenced_incarnation,
 			      "standby", n->standby,
-			      "maintenance", n->maintenance);
+			      "maintenance", n->maintenance,
+			      "cpus", (json_int_t)n->cpus,
+			      "memory_kib", (json_int_t)n->memory_kib);
 
 	if (o && n->has_fence && json_object_set_new(o, "last_fence", fence_json(&n->fence)) < 0) {
 		json_decref(o);
@@ -818,12 +1129,28 @@ int vcd_state_snapshot(const struct vcd_state *s, void **ret_buf, size_t *ret_le
 
 static const char *const node_keys[] = {
 	"id", "state", "incarnation", "fenced_incarnation", "standby", "maintenance",
-	"last_fence", NULL
+	"last_fence", "cpus", "memory_kib", NULL
 };
 static const char *const fence_keys[] = {
 	"node", "incarnation", "how", "last_heard_age_ms", "window_ms", "dc", "term",
 	"time_ms", "note", NULL
 };
+
+/* Snapshots from before node-capacity have none: 0. */
+static int restore_capacity(struct ctx *c, const json_t *o, struct vcd_node *n)
+{
+	int64_t v = 0;
+	int r = get_int(c, o, "cpus", 0, UINT32_MAX, false, &v);
+
+	if (r < 0 && r != -ENODATA)
+		return r;
+	n->cpus = r == 0 ? (uint32_t)v : 0;
+	r = get_int(c, o, "memory_kib", 0, INT64_MAX, false, &v);
+	if (r < 0 && r != -ENODATA)
+		return r;
+	n->memory_kib = r == 0 ? (uint64_t)v : 0;
+	return 0;
+}
 
 static int restore_node(struct ctx *c, const json_t *o, struct vcd_node *n)
 {
@@ -856,6 +1183,9 @@ static int restore_node(struct ctx *c, const json_t *o, struct vcd_node *n)
 	n->maintenance = b == 1;
 	if (b == -EINVAL)
 		return b;
+	r = restore_capacity(c, o, n);
+	if (r < 0)
+		return r;
 	f = json_object_get(o, "last_fence");
 	if (!f)
 		return 0;
@@ -888,6 +1218,13 @@ static int restore_nodes(struct ctx *c, const json_t *nodes, struct vcd_state *s
 	return 0;
 }
 
+static const char *const resource_keys[] = {
+	"type", "definition", "node", "incarnation", "why", "removing", "failed_on",
+	"status", "note", NULL
+};
+
+static int restore_placement(struct ctx *c, const char *name, json_t *v);
+
 static int restore_resources(struct ctx *c, const json_t *res)
 {
 	const char *name, *type;
@@ -903,15 +1240,42 @@ static int restore_resources(struct ctx *c, const json_t *res)
 			return FAIL(c, -EINVAL, "bad resource name \"%.64s\"", name);
 		if (!json_is_object(v))
 			return FAIL(c, -EINVAL, "resource \"%s\" is not an object", name);
-		r = check_keys(c, v, (const char *const[]){ "type", "definition", NULL },
-			       "a resource");
+		r = check_keys(c, v, resource_keys, "a resource");
 		if (r == 0)
 			r = get_name(c, v, "type", &type);
 		if (r < 0)
 			return r;
 		if (!json_object_get(v, "definition"))
 			return FAIL(c, -EINVAL, "resource \"%s\" has no definition", name);
+		r = restore_placement(c, name, v);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
+
+/* Every field a record has, with its JSON type. */
+static int restore_placement(struct ctx *c, const char *name, json_t *v)
+{
+	static const struct {
+		const char *key;
+		json_type type;
+	} fields[] = {
+		{ "node", JSON_INTEGER }, { "incarnation", JSON_INTEGER },
+		{ "why", JSON_STRING }, { "failed_on", JSON_ARRAY },
+		{ "status", JSON_STRING }, { "note", JSON_STRING },
+	};
+	const json_t *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		f = json_object_get(v, fields[i].key);
+		if (!f || json_typeof(f) != fields[i].type)
+			return FAIL(c, -EINVAL, "resource \"%s\": bad or missing \"%s\"", name,
+				    fields[i].key);
+	}
+	if (!json_is_boolean(json_object_get(v, "removing")))
+		return FAIL(c, -EINVAL, "resource \"%s\": bad or missing \"removing\"", name);
 	return 0;
 }
 
@@ -1157,6 +1521,103 @@ int vcd_entry_resource_remove(const char *name, char **ret, size_t *ret_len)
 		return -EINVAL;
 	o = entry_new(VCD_OP_RESOURCE_REMOVE);
 	if (o && json_object_set_new(o, "name", json_string(name)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+/* The text fields of resource entries, cut to what apply accepts. */
+static json_t *text_json(const char *text)
+{
+	char buf[VCD_STATE_WHY_LEN];
+
+	snprintf(buf, sizeof(buf), "%s", text ? text : "");
+	return json_string(buf);
+}
+
+static int entry_resource_life(enum vcd_op op, const char *name, uint32_t node,
+			       uint64_t inc, json_t **ret)
+{
+	json_t *o;
+
+	if (!name_ok(name) || node == 0 || inc == 0 || inc > INT64_MAX)
+		return -EINVAL;
+	o = entry_new(op);
+	if (o && (json_object_set_new(o, "name", json_string(name)) < 0 ||
+		  json_object_set_new(o, "node", json_integer(node)) < 0 ||
+		  json_object_set_new(o, "incarnation", json_integer((json_int_t)inc)) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	if (!o)
+		return -ENOMEM;
+	*ret = o;
+	return 0;
+}
+
+int vcd_entry_resource_place(const char *name, uint32_t node, uint64_t incarnation,
+			     const char *why, char **ret, size_t *ret_len)
+{
+	json_t *o;
+	int r = entry_resource_life(VCD_OP_RESOURCE_PLACE, name, node, incarnation, &o);
+
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "why", text_json(why)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_release(const char *name, uint32_t node, uint64_t incarnation,
+			       bool failed, const char *note, char **ret, size_t *ret_len)
+{
+	json_t *o;
+	int r = entry_resource_life(VCD_OP_RESOURCE_RELEASE, name, node, incarnation, &o);
+
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "failed", json_boolean(failed)) < 0 ||
+	    json_object_set_new(o, "note", text_json(note)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_status(const char *name, uint32_t node, uint64_t incarnation,
+			      const char *status, const char *note, char **ret,
+			      size_t *ret_len)
+{
+	json_t *o;
+	int r;
+
+	if (!status || !key_in(status, res_statuses))
+		return -EINVAL;
+	r = entry_resource_life(VCD_OP_RESOURCE_STATUS, name, node, incarnation, &o);
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "status", json_string(status)) < 0 ||
+	    json_object_set_new(o, "note", text_json(note)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_node_capacity(uint32_t node, uint32_t cpus, uint64_t memory_kib,
+			    char **ret, size_t *ret_len)
+{
+	json_t *o;
+
+	if (node == 0 || memory_kib > INT64_MAX)
+		return -EINVAL;
+	o = entry_new(VCD_OP_NODE_CAPACITY);
+	if (o && (json_object_set_new(o, "node", json_integer(node)) < 0 ||
+		  json_object_set_new(o, "cpus", json_integer(cpus)) < 0 ||
+		  json_object_set_new(o, "memory_kib", json_integer((json_int_t)memory_kib)) < 0)) {
 		json_decref(o);
 		return -ENOMEM;
 	}

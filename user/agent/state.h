@@ -13,6 +13,13 @@
  *	{"v":1,"op":"node-left","node":3,"incarnation":7}
  *	{"v":1,"op":"resource-add","name":"web","type":"vm","definition":{...}}
  *	{"v":1,"op":"resource-remove","name":"web"}
+ *	{"v":1,"op":"resource-place","name":"web","node":2,"incarnation":9,
+ *	 "why":"node 3 fenced (auto, last heard 812 ms before, window 600 ms); ..."}
+ *	{"v":1,"op":"resource-release","name":"web","node":2,"incarnation":9,
+ *	 "failed":true,"note":"restarted 3 times in 60 s"}
+ *	{"v":1,"op":"resource-status","name":"web","node":2,"incarnation":9,
+ *	 "status":"running","note":"qemu pid 4242"}
+ *	{"v":1,"op":"node-capacity","node":2,"cpus":8,"memory_kib":33554432}
  *
  * Build them with the vcd_entry_*() helpers so that the DC, the control
  * commands and the tests write them the same way.
@@ -36,6 +43,21 @@
  * Rule 4 (DESIGN.md): a life that was declared down, fenced or left never
  * comes back; the node rejoins only with a higher incarnation, and apply
  * refuses anything else.
+ *
+ * Resources and the invariant (no VM runs on two hosts at once).  A
+ * resource is placed on one life of one node: (node, incarnation).  Only
+ * that life may run it.  Apply refuses to place it anywhere else until
+ * that life is certainly not running it:
+ *
+ *	- the life was fenced (node-fenced for it or a later life), or
+ *	- the life itself released it (resource-release: it stopped it, or
+ *	  it failed there), which is also how a host that leaves or comes
+ *	  back with a new incarnation gives its resources up.
+ *
+ * node-left is refused while a resource is placed on that life (rule 5:
+ * the leave is recorded after the host's resources stopped).  A placement
+ * needs the target life online.  These checks are the last line: the
+ * DC's placement engine (place.c) and the hosts (rm.c) keep them too.
  *
  * No I/O, no logging; functions return 0 or a negative errno, and the
  * reasons for a rejection are written into a caller's buffer.
@@ -81,6 +103,10 @@ enum vcd_op {
 	VCD_OP_NODE_LEFT,
 	VCD_OP_RESOURCE_ADD,
 	VCD_OP_RESOURCE_REMOVE,
+	VCD_OP_RESOURCE_PLACE,
+	VCD_OP_RESOURCE_RELEASE,
+	VCD_OP_RESOURCE_STATUS,
+	VCD_OP_NODE_CAPACITY,
 };
 
 /* Why and how a life was declared over, with the numbers the DC used. */
@@ -105,14 +131,20 @@ struct vcd_node {
 	bool maintenance;
 	bool has_fence;
 	struct vcd_fence_rec fence;	/* the last one, when has_fence */
+	/* What its hypervisor offers (node-capacity); 0: not reported, so
+	 * nothing is placed there (a witness host without libvirt). */
+	uint32_t cpus;
+	uint64_t memory_kib;
 };
 
 /* What an apply did, for events and for the DC. */
 struct vcd_apply_result {
 	enum vcd_op op;
-	uint32_t node_id;		/* 0 for resource ops */
+	uint32_t node_id;		/* resource ops: the node in the entry, or 0 */
 	enum vcd_node_state old_state, new_state;
 	bool changed;			/* false: a rejected entry or a no-op */
+	char resource[VCD_STATE_NAME_LEN];	/* resource ops: its name */
+	bool removed;			/* the resource left the table */
 };
 
 struct vcd_state;
@@ -133,6 +165,8 @@ void vcd_state_free(struct vcd_state *s);	/* NULL is fine */
  *                      node-fenced of the same life)
  *   -ENOENT            unknown node (node-down, -fenced, -left) or resource
  *   -EEXIST            resource-add of an existing name
+ *   -EBUSY             resource-place while another life may run it,
+ *                      node-left while a resource is placed on that life
  *   -ENOSPC            node or resource table full
  *   -ENOMEM
  * A rejected entry changes nothing but the applied index.  @res (may be
@@ -156,7 +190,11 @@ int vcd_state_restore(struct vcd_state *s, const void *buf, size_t len,
  *	 "nodes":[{"id":1,"state":"online","incarnation":7,
  *		   "fenced_incarnation":0,"standby":false,"maintenance":false,
  *		   "last_fence":{...}}, ...],		(last_fence when any)
- *	 "resources":{"NAME":{"type":"vm","definition":{...}}, ...}}
+ *	 "resources":{"NAME":{"type":"vm","definition":{...},
+ *			      "node":2,"incarnation":9,"why":"...",
+ *			      "removing":false,"failed_on":[3],
+ *			      "status":"running","note":"..."}, ...}}
+ *	 (node 0: not placed; nodes also carry "cpus" and "memory_kib")
  * NULL on allocation failure.
  */
 json_t *vcd_state_to_json(const struct vcd_state *s);
@@ -171,8 +209,21 @@ size_t vcd_state_n_nodes(const struct vcd_state *s);
  * restore. */
 const struct vcd_node *vcd_state_node_at(const struct vcd_state *s, size_t i);
 const struct vcd_node *vcd_state_node(const struct vcd_state *s, uint32_t id);
-/* Borrowed: {"NAME":{"type":...,"definition":...}}. */
+/* Borrowed: {"NAME":{"type":...,"definition":...,"node":...}}. */
 const json_t *vcd_state_resources(const struct vcd_state *s);
+
+/* A resource's placement, read from its record. */
+struct vcd_placement {
+	uint32_t node;			/* 0: not placed */
+	uint64_t incarnation;
+	bool removing;
+};
+int vcd_resource_placement(const json_t *res, struct vcd_placement *ret);
+/* The life that holds @res is certainly not running it any more (it was
+ * fenced), or nothing holds it: it may be placed. */
+bool vcd_state_resource_free(const struct vcd_state *s, const json_t *res);
+/* @node is listed in the resource's "failed_on". */
+bool vcd_resource_failed_on(const json_t *res, uint32_t node);
 
 const char *vcd_node_state_name(enum vcd_node_state st);	/* "online" */
 const char *vcd_op_name(enum vcd_op op);			/* "node-up" */
@@ -195,5 +246,16 @@ int vcd_entry_node_left(uint32_t node, uint64_t incarnation, char **ret, size_t 
 int vcd_entry_resource_add(const char *name, const char *type, const json_t *definition,
 			   char **ret, size_t *ret_len);
 int vcd_entry_resource_remove(const char *name, char **ret, size_t *ret_len);
+/* @why, @note: texts for people (may be NULL; cut to 255 bytes). */
+int vcd_entry_resource_place(const char *name, uint32_t node, uint64_t incarnation,
+			     const char *why, char **ret, size_t *ret_len);
+int vcd_entry_resource_release(const char *name, uint32_t node, uint64_t incarnation,
+			       bool failed, const char *note, char **ret, size_t *ret_len);
+/* @status: "starting", "running", "stopping", "stopped", "failed". */
+int vcd_entry_resource_status(const char *name, uint32_t node, uint64_t incarnation,
+			      const char *status, const char *note, char **ret,
+			      size_t *ret_len);
+int vcd_entry_node_capacity(uint32_t node, uint32_t cpus, uint64_t memory_kib,
+			    char **ret, size_t *ret_len);
 
 #endif /* VCD_STATE_H */

@@ -602,12 +602,12 @@ TEST(status_json)
 	CHECK(j);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK_STR(text, "{\"applied_index\":4,\"nodes\":["
-		  "{\"fenced_incarnation\":0,\"id\":1,\"incarnation\":2,\"maintenance\":false,"
-		  "\"standby\":false,\"state\":\"online\"},"
-		  "{\"fenced_incarnation\":7,\"id\":3,\"incarnation\":7,\"last_fence\":{\"dc\":1,"
+		  "{\"cpus\":0,\"fenced_incarnation\":0,\"id\":1,\"incarnation\":2,\"maintenance\":false,"
+		  "\"memory_kib\":0,\"standby\":false,\"state\":\"online\"},"
+		  "{\"cpus\":0,\"fenced_incarnation\":7,\"id\":3,\"incarnation\":7,\"last_fence\":{\"dc\":1,"
 		  "\"how\":\"auto\",\"incarnation\":7,\"last_heard_age_ms\":4230,\"node\":3,\"note\":\"\","
 		  "\"term\":5,\"time_ms\":1795000000000,\"window_ms\":4200},\"maintenance\":false,"
-		  "\"standby\":false,\"state\":\"fenced\"}],\"resources\":{}}");
+		  "\"memory_kib\":0,\"standby\":false,\"state\":\"fenced\"}],\"resources\":{}}");
 	free(text);
 	n = json_array_get(json_object_get(j, "nodes"), 0);
 	CHECK_EQ(json_integer_value(json_object_get(n, "id")), 1);
@@ -642,11 +642,154 @@ TEST(node_table_full)
 	return true;
 }
 
+/* Place an entry built by the encoders; returns apply's result. */
+static int place(struct vcd_state *s, const char *name, uint32_t node, uint64_t inc)
+{
+	char *e;
+	size_t len;
+	int r = vcd_entry_resource_place(name, node, inc, "test", &e, &len);
+
+	if (r == 0) {
+		r = ap(s, e);
+		free(e);
+	}
+	return r;
+}
+
+static int release(struct vcd_state *s, const char *name, uint32_t node, uint64_t inc,
+		   bool failed)
+{
+	char *e;
+	size_t len;
+	int r = vcd_entry_resource_release(name, node, inc, failed, "n", &e, &len);
+
+	if (r == 0) {
+		r = ap(s, e);
+		free(e);
+	}
+	return r;
+}
+
+static uint32_t holder(struct vcd_state *s, const char *name)
+{
+	struct vcd_placement p = { 0 };
+
+	vcd_resource_placement(json_object_get(vcd_state_resources(s), name), &p);
+	return p.node;
+}
+
+#define ADD(name) "{\"v\":1,\"op\":\"resource-add\",\"name\":\"" name \
+	"\",\"type\":\"vm\",\"definition\":{}}"
+
+/*
+ * The invariant at the last line: a resource moves only when the life
+ * that held it was fenced or released it; leaving needs a release first.
+ */
+TEST(placement_safety)
+{
+	struct vcd_state *s = fresh();
+	const json_t *r;
+	char *e;
+	size_t len;
+
+	CHECK_EQ(ap(s, UP(1, 5)), 0);
+	CHECK_EQ(ap(s, UP(2, 6)), 0);
+	CHECK_EQ(ap(s, ADD("vm1")), 0);
+	CHECK_EQ(holder(s, "vm1"), 0);
+	/* Only an online life takes it. */
+	CHECK_EQ(place(s, "vm1", 1, 4), -EINVAL);
+	CHECK_STR(why, "node 1 is not online at incarnation 4");
+	CHECK_EQ(place(s, "vm1", 3, 1), -EINVAL);
+	CHECK_EQ(place(s, "vm1", 1, 5), 0);
+	CHECK_EQ(holder(s, "vm1"), 1);
+	CHECK_EQ(place(s, "vm1", 1, 5), -EALREADY);
+	/* Held by a live life: nowhere else. */
+	CHECK_EQ(place(s, "vm1", 2, 6), -EBUSY);
+	CHECK_STR(why, "resource \"vm1\" is placed on node 1 (incarnation 5), which has neither released it nor been fenced");
+	/* Down is not enough: the fence window has not passed. */
+	CHECK_EQ(ap(s, DOWN(1, 5)), 0);
+	CHECK_EQ(place(s, "vm1", 2, 6), -EBUSY);
+	CHECK_EQ(ap(s, FENCED(1, 5, "auto")), 0);
+	CHECK_EQ(place(s, "vm1", 2, 6), 0);
+	CHECK_EQ(holder(s, "vm1"), 2);
+	/* The old life's reports are stale now. */
+	CHECK_EQ(release(s, "vm1", 1, 5, false), -ESTALE);
+	CHECK_EQ(vcd_entry_resource_status("vm1", 1, 5, "running", "", &e, &len), 0);
+	CHECK_EQ(ap(s, e), -ESTALE);
+	free(e);
+	CHECK_EQ(vcd_entry_resource_status("vm1", 2, 6, "running", "pid 7", &e, &len), 0);
+	CHECK_EQ(ap(s, e), 0);
+	free(e);
+	r = json_object_get(vcd_state_resources(s), "vm1");
+	CHECK_STR(json_string_value(json_object_get(r, "status")), "running");
+	/* Rule 5: a host leaves after its resources were released. */
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"node-left\",\"node\":2,\"incarnation\":6}"), -EBUSY);
+	CHECK_STR(why, "resource \"vm1\" is still placed on node 2; a host leaves after its resources were released (rule 5)");
+	/* A failure release records where it failed. */
+	CHECK_EQ(release(s, "vm1", 2, 6, true), 0);
+	CHECK_EQ(holder(s, "vm1"), 0);
+	r = json_object_get(vcd_state_resources(s), "vm1");
+	CHECK(vcd_resource_failed_on(r, 2));
+	CHECK(!vcd_resource_failed_on(r, 1));
+	CHECK_STR(json_string_value(json_object_get(r, "status")), "failed");
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"node-left\",\"node\":2,\"incarnation\":6}"), 0);
+	vcd_state_free(s);
+	return true;
+}
+
+/* Removing a placed resource waits for its holder's release. */
+TEST(remove_placed)
+{
+	struct vcd_state *s = fresh();
+	char *e;
+	size_t len;
+
+	CHECK_EQ(ap(s, UP(1, 5)), 0);
+	CHECK_EQ(ap(s, ADD("vm1")), 0);
+	CHECK_EQ(place(s, "vm1", 1, 5), 0);
+	CHECK_EQ(vcd_entry_resource_remove("vm1", &e, &len), 0);
+	CHECK_EQ(ap(s, e), 0);
+	CHECK(json_object_get(vcd_state_resources(s), "vm1"));
+	CHECK_EQ(ap(s, e), -EALREADY);
+	free(e);
+	CHECK_EQ(place(s, "vm1", 1, 5), -EINVAL);
+	CHECK_STR(why, "resource \"vm1\" is being removed");
+	CHECK_EQ(release(s, "vm1", 1, 5, false), 0);
+	CHECK(!json_object_get(vcd_state_resources(s), "vm1"));
+	vcd_state_free(s);
+	return true;
+}
+
+/* Capacity is recorded per node and survives a snapshot. */
+TEST(capacity)
+{
+	struct vcd_state *s = fresh(), *t = fresh();
+	void *snap;
+	size_t len;
+	char *e;
+
+	CHECK_EQ(vcd_entry_node_capacity(2, 8, 1 << 20, &e, &len), 0);
+	CHECK_EQ(ap(s, e), 0);
+	free(e);
+	CHECK_EQ(vcd_state_node(s, 2)->cpus, 8);
+	CHECK_EQ(vcd_state_node(s, 2)->memory_kib, 1 << 20);
+	CHECK_EQ(ap(s, ADD("vm1")), 0);
+	CHECK_EQ(vcd_state_snapshot(s, &snap, &len), 0);
+	CHECK_EQ(vcd_state_restore(t, snap, len, why, sizeof(why)), 0);
+	free(snap);
+	CHECK_EQ(vcd_state_node(t, 2)->memory_kib, 1 << 20);
+	CHECK(json_equal(vcd_state_resources(s), vcd_state_resources(t)));
+	vcd_state_free(s);
+	vcd_state_free(t);
+	return true;
+}
+
 static const struct vc_test tests[] = {
 	T(node_up), T(rule4_fenced_comeback), T(rule4_down_comeback), T(node_down),
 	T(node_fenced), T(node_flags), T(node_left), T(resources), T(entry_rejects),
 	T(encoders), T(snapshot_roundtrip), T(restore_rejects), T(history_bound),
-	T(determinism), T(status_json), T(node_table_full),
+	T(determinism), T(status_json), T(node_table_full), T(placement_safety),
+	T(remove_placed), T(capacity),
 	{ 0 }
 };
 
