@@ -11,7 +11,8 @@
 #                   failover (kernel and user transport) and agent idle cost
 #   make soak       false fences / false DOWNs while user space is starved
 #                   (10 minutes per setting; SOAK_SECS=N to change)
-#   make demo       three guests form a cluster, one is killed and detected
+#   make demo       three hosts run two VMs; one host dies; its VM runs elsewhere
+#   make demo-detect  three guests form a cluster, one is killed and detected
 #
 # KDIR defaults to the running kernel's build tree; when that does not exist
 # (as on a build host whose kernel has no module support) only user space is
@@ -24,7 +25,7 @@ V	?= 0
 
 export KDIR PREFIX DESTDIR
 
-.PHONY: all module user install install-module install-user check bench soak demo clean
+.PHONY: all module user install install-module install-user check bench soak demo demo-detect clean
 
 all: user
 ifneq ($(wildcard $(KDIR)/Makefile),)
@@ -68,7 +69,12 @@ soak:
 
 demo:
 	tools/deps.sh
+	tools/fetch-kernels -q
 	tools/demo
+
+demo-detect:
+	tools/deps.sh
+	tools/demo-detect
 
 clean:
 	-$(MAKE) -C user clean

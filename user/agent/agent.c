@@ -327,6 +327,25 @@ static void dc_json_event(struct agent *a, const struct vcd_dc_action *act)
 static void dc_schedule(struct agent *a, uint64_t deadline_ns);
 
 /* Carry out what dc.c decided: log, tell watchers, submit entries. */
+/* Its resources move in the same breath, right behind the fence in the
+ * log: one commit round less before they start elsewhere. */
+static void place_behind_fence(struct agent *a, const struct vcd_dc_action *act)
+{
+	struct vcd_fence_rec rec = {
+		.node_id = act->node_id,
+		.incarnation = act->incarnation,
+		.how = act->how,
+		.last_heard_age_ms = act->last_heard_ns ?
+			(int64_t)((act->now_ns - act->last_heard_ns) / 1000000) : -1,
+		.window_ms = act->deadline_ns > act->window_start_ns ?
+			(act->deadline_ns - act->window_start_ns) / 1000000 : 0,
+		.dc_id = a->ac->node_id,
+		.term = a->term,
+	};
+
+	vcd_rm_place_fenced(a->rm, &rec);
+}
+
 static void dc_run(struct agent *a, struct vcd_dc_out *out)
 {
 	size_t i;
@@ -343,6 +362,8 @@ static void dc_run(struct agent *a, struct vcd_dc_out *out)
 			 act->node_id);
 		submit_raw(a, act->entry, act->entry_len, what, NULL);
 		act->entry = NULL;
+		if (act->type == VCD_DC_COMMIT_FENCED && a->rm)
+			place_behind_fence(a, act);
 	}
 	dc_schedule(a, out->next_deadline_ns);
 	vcd_dc_out_clear(out);
@@ -719,6 +740,26 @@ static int rm_submit(void *ctx, char *entry, size_t len, const char *what,
 	return r;
 }
 
+/* Coalesced: one barrier per loop turn however many placements committed. */
+static void nudge_cb(uv_idle_t *h)
+{
+	struct agent *a = h->data;
+
+	uv_idle_stop(h);
+	if (a->is_dc && a->cons && !a->stopping)
+		vcd_cons_barrier(a->cons);
+}
+
+static uv_idle_t nudge_idle;
+
+static void rm_nudge(void *ctx)
+{
+	struct agent *a = ctx;
+
+	nudge_idle.data = a;
+	uv_idle_start(&nudge_idle, nudge_cb);
+}
+
 static void rm_emit(void *ctx, const char *event, json_t *fields)
 {
 	emit(ctx, event, fields);
@@ -749,10 +790,13 @@ static int start_resources(struct agent *a)
 		.restart_window_ms = c->restart_window_ms,
 	};
 	struct vcd_rm_host h = {
-		.ctx = a, .submit = rm_submit, .emit = rm_emit,
+		.ctx = a, .submit = rm_submit, .emit = rm_emit, .nudge = rm_nudge,
 		.proc_add = rm_proc_add, .proc_del = rm_proc_del,
 	};
-	int r = vcd_rm_new(&a->loop, &p, &h, &a->rm);
+	int r;
+
+	uv_idle_init(&a->loop, &nudge_idle);
+	r = vcd_rm_new(&a->loop, &p, &h, &a->rm);
 
 	if (r < 0)
 		vcd_err("resource manager (libvirt %s): %s", c->libvirt_uri, strerror(-r));
@@ -853,8 +897,8 @@ static void applied_event(struct agent *a, const struct vcd_apply_result *res, u
 {
 	const struct vcd_node *node;
 
-	if (!res->changed || !res->node_id)
-		return;
+	if (!res->changed || !res->node_id || res->resource[0])
+		return;		/* resource entries: rm.c tells */
 	node = vcd_state_node(a->state, res->node_id);
 	vcd_info("committed %s: node %u %s -> %s (index %" PRIu64 ")", vcd_op_name(res->op),
 		 res->node_id, vcd_node_state_name(res->old_state),
@@ -1112,6 +1156,8 @@ static json_t *node_json(struct agent *a, const struct vcd_cons_member *cm,
 						      m ? m->incarnation : node ? node->incarnation : 0)));
 	json_object_set_new(o, "standby", json_boolean(node && node->standby));
 	json_object_set_new(o, "maintenance", json_boolean(node && node->maintenance));
+	json_object_set_new(o, "cpus", json_integer(node ? node->cpus : 0));
+	json_object_set_new(o, "memory_kib", json_integer((json_int_t)(node ? node->memory_kib : 0)));
 	if (self) {
 		json_object_set_new(o, "membership", json_string("self"));
 		json_object_set_new(o, "fence", self_fence_json(a));

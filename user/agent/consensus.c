@@ -776,6 +776,32 @@ int vcd_cons_submit(struct vcd_cons *c, const void *buf, size_t len,
 	return 0;
 }
 
+static void cons_barrier_cb(struct raft_barrier *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+int vcd_cons_barrier(struct vcd_cons *c)
+{
+	struct raft_barrier *req;
+	int rv;
+
+	if (!c->started || c->closing)
+		return -ECANCELED;
+	if (raft_state(&c->raft) != RAFT_LEADER)
+		return -EPERM;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	rv = raft_barrier(&c->raft, req, cons_barrier_cb);
+	if (rv) {
+		free(req);
+		return cons_errno(rv);
+	}
+	return 0;
+}
+
 bool vcd_cons_is_leader(const struct vcd_cons *c)
 {
 	return c->started && raft_state((struct raft *)&c->raft) == RAFT_LEADER;

@@ -132,6 +132,14 @@ const char *vcd_cons_strerror(int err);
 int vcd_cons_role(const struct vcd_cons *c, uint64_t id);
 
 /*
+ * Leader only: append a barrier entry now.  Its replication carries the
+ * current commit index to the followers at once, instead of with the next
+ * heartbeat: the DC does this after committing decisions other hosts act
+ * on (placements).  -EPERM when not the leader.
+ */
+int vcd_cons_barrier(struct vcd_cons *c);
+
+/*
  * Leader only: add configured member @id to raft's configuration and give
  * it its configured role (raft_add, then raft_assign).  raft takes one
  * change at a time: -EBUSY while another is running.  -EEXIST if it is in

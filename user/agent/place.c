@@ -165,21 +165,38 @@ static struct host_load *choose(struct host_load *hosts, size_t n, const json_t 
 }
 
 /* Where the resource comes from, for the record. */
-static int origin_text(const struct vcd_state *s, const json_t *res, char *buf, size_t size,
-		       uint32_t *from)
+/* The fence that freed @p, assumed or applied; NULL if none. */
+static const struct vcd_fence_rec *freeing_fence(const struct vcd_state *s,
+						 const struct vcd_place_assume *assume,
+						 const struct vcd_placement *p)
+{
+	const struct vcd_node *n = p->node ? vcd_state_node(s, p->node) : NULL;
+
+	if (assume && assume->set && assume->fence.node_id == p->node &&
+	    assume->fence.incarnation >= p->incarnation)
+		return &assume->fence;
+	if (n && n->has_fence && n->fence.incarnation >= p->incarnation)
+		return &n->fence;
+	return NULL;
+}
+
+static int origin_text(const struct vcd_state *s, const struct vcd_place_assume *assume,
+		       const json_t *res, char *buf, size_t size, uint32_t *from)
 {
 	const json_t *f = json_object_get(res, "failed_on");
+	const struct vcd_fence_rec *fr;
 	struct vcd_placement p;
 	const struct vcd_node *n;
 
 	vcd_resource_placement(res, &p);
 	*from = p.node;
 	n = p.node ? vcd_state_node(s, p.node) : NULL;
-	if (n && n->has_fence && n->fence.incarnation >= p.incarnation)
+	fr = freeing_fence(s, assume, &p);
+	if (fr)
 		return textf(buf, size,
 				"node %u (incarnation %" PRIu64 ") fenced (%s: last heard %" PRId64 " ms before, window %" PRIu64 " ms)",
-				p.node, p.incarnation, vcd_fence_how_name(n->fence.how),
-				n->fence.last_heard_age_ms, n->fence.window_ms);
+				p.node, p.incarnation, vcd_fence_how_name(fr->how),
+				fr->last_heard_age_ms, fr->window_ms);
 	if (n)
 		return textf(buf, size, "node %u (incarnation %" PRIu64 ") is over", p.node,
 				p.incarnation);
@@ -188,8 +205,9 @@ static int origin_text(const struct vcd_state *s, const json_t *res, char *buf, 
 	return textf(buf, size, "not running anywhere");
 }
 
-static void decide(const struct vcd_state *s, struct host_load *hosts, size_t n_hosts,
-		   const char *name, const json_t *res, struct vcd_place_decision *d)
+static void decide(const struct vcd_state *s, const struct vcd_place_assume *assume,
+		   struct host_load *hosts, size_t n_hosts, const char *name, const json_t *res,
+		   struct vcd_place_decision *d)
 {
 	struct vcd_place_demand dm;
 	struct host_load *h;
@@ -197,7 +215,7 @@ static void decide(const struct vcd_state *s, struct host_load *hosts, size_t n_
 	size_t fit;
 
 	textf(d->name, sizeof(d->name), "%s", name);
-	origin_text(s, res, origin, sizeof(origin), &d->from_node);
+	origin_text(s, assume, res, origin, sizeof(origin), &d->from_node);
 	vcd_place_demand_of(res, &dm);
 	h = choose(hosts, n_hosts, res, &dm, &fit);
 	if (!h) {
@@ -224,7 +242,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Names of the resources that may be placed, sorted. */
-static int placeable(const struct vcd_state *s, const char ***ret, size_t *ret_n)
+static int placeable(const struct vcd_state *s, const struct vcd_place_assume *assume,
+		     const char ***ret, size_t *ret_n)
 {
 	const json_t *all = vcd_state_resources(s);
 	const char **names, *name;
@@ -237,7 +256,7 @@ static int placeable(const struct vcd_state *s, const char ***ret, size_t *ret_n
 		return -ENOMEM;
 	json_object_foreach((json_t *)all, name, res) {
 		if (vcd_resource_placement(res, &p) == 0 && !p.removing &&
-		    vcd_state_resource_free(s, res))
+		    (vcd_state_resource_free(s, res) || freeing_fence(s, assume, &p)))
 			names[n++] = name;
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
@@ -246,15 +265,16 @@ static int placeable(const struct vcd_state *s, const char ***ret, size_t *ret_n
 	return 0;
 }
 
-int vcd_place_run(const struct vcd_state *s, bool (*skip)(void *ctx, const char *name),
-		  void *ctx, struct vcd_place_out *out)
+int vcd_place_run(const struct vcd_state *s, const struct vcd_place_assume *assume,
+		  bool (*skip)(void *ctx, const char *name), void *ctx,
+		  struct vcd_place_out *out)
 {
 	static struct host_load hosts[VCD_STATE_MAX_NODES];
 	const json_t *all = vcd_state_resources(s);
 	struct vcd_place_decision *d;
 	size_t n_hosts, n, i;
 	const char **names;
-	int r = placeable(s, &names, &n);
+	int r = placeable(s, assume, &names, &n);
 
 	if (r < 0)
 		return r;
@@ -267,7 +287,7 @@ int vcd_place_run(const struct vcd_state *s, bool (*skip)(void *ctx, const char 
 			r = -ENOMEM;
 			break;
 		}
-		decide(s, hosts, n_hosts, names[i], json_object_get(all, names[i]), d);
+		decide(s, assume, hosts, n_hosts, names[i], json_object_get(all, names[i]), d);
 	}
 	free(names);
 	return r;

@@ -57,12 +57,24 @@ struct vcd_place_demand {
 void vcd_place_demand_of(const json_t *res, struct vcd_place_demand *ret);
 
 /*
- * Decide for every resource that may be placed, except those for which
- * @skip(ctx, name) is true (the DC's placements still in flight; @skip may
- * be NULL).  Returns 0 or -ENOMEM; decisions are appended to @out in name
- * order.
+ * A fence the DC has submitted but the state has not applied yet: the DC
+ * places that life's resources at once, right behind the fence in the log
+ * (apply checks each placement after the fence, and refuses it should the
+ * fence be refused).
  */
-int vcd_place_run(const struct vcd_state *s, bool (*skip)(void *ctx, const char *name),
-		  void *ctx, struct vcd_place_out *out);
+struct vcd_place_assume {
+	bool set;
+	struct vcd_fence_rec fence;
+};
+
+/*
+ * Decide for every resource that may be placed (with @assume: as if that
+ * fence were applied; may be NULL), except those for which @skip(ctx,
+ * name) is true (the DC's placements still in flight; @skip may be NULL).
+ * Returns 0 or -ENOMEM; decisions are appended to @out in name order.
+ */
+int vcd_place_run(const struct vcd_state *s, const struct vcd_place_assume *assume,
+		  bool (*skip)(void *ctx, const char *name), void *ctx,
+		  struct vcd_place_out *out);
 
 #endif /* VCD_PLACE_H */

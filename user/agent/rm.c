@@ -600,13 +600,21 @@ static void reconcile_all(struct vcd_rm *rm)
 /* ------------------------------------------------------------------ */
 /* The DC: placement */
 
+struct placed {
+	struct vcd_rm *rm;
+	char name[];
+};
+
 static void placed_done(void *arg, int status)
 {
-	char *name = arg;
+	struct placed *pl = arg;
+	struct vcd_rm *rm = pl->rm;
 
-	(void)status;
-	/* Committed or not, the next pass decides again from the state. */
-	free(name);
+	/* Committed or not, the next pass decides again from the state; the
+	 * target host should hear of it now. */
+	if (status == 0 && rm->host.nudge)
+		rm->host.nudge(rm->host.ctx);
+	free(pl);
 }
 
 static bool in_flight(void *ctx, const char *name)
@@ -629,15 +637,16 @@ static void note_noplace(struct vcd_rm *rm, const struct vcd_place_decision *d)
 	json_object_set_new(rm->noplace, d->name, json_string(d->why));
 }
 
-static void place_all(struct vcd_rm *rm)
+static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 {
 	struct vcd_place_out out;
-	char what[VCD_STATE_NAME_LEN + 48], *e, *name;
+	char what[VCD_STATE_NAME_LEN + 48], *e;
+	struct placed *pl;
 	size_t i, len;
 	int r;
 
 	vcd_place_out_init(&out);
-	if (vcd_place_run(rm->state, in_flight, rm, &out) < 0) {
+	if (vcd_place_run(rm->state, assume, in_flight, rm, &out) < 0) {
 		vcd_place_out_free(&out);
 		return;
 	}
@@ -650,16 +659,18 @@ static void place_all(struct vcd_rm *rm)
 		}
 		json_object_del(rm->noplace, d->name);
 		r = vcd_entry_resource_place(d->name, d->node, d->incarnation, d->why, &e, &len);
-		name = r == 0 ? strdup(d->name) : NULL;
-		if (!name) {
+		pl = r == 0 ? calloc(1, sizeof(*pl) + strlen(d->name) + 1) : NULL;
+		if (!pl) {
 			if (r == 0)
 				free(e);
 			continue;
 		}
+		pl->rm = rm;
+		strcpy(pl->name, d->name);
 		vcd_notice("DC: placing %s on node %u: %s", d->name, d->node, d->why);
 		json_object_set_new(rm->inflight, d->name, json_integer((json_int_t)now_ns()));
 		snprintf(what, sizeof(what), "resource-place of %s on node %u", d->name, d->node);
-		if (rm->host.submit(rm->host.ctx, e, len, what, placed_done, name) < 0)
+		if (rm->host.submit(rm->host.ctx, e, len, what, placed_done, pl) < 0)
 			json_object_del(rm->inflight, d->name);
 	}
 	vcd_place_out_free(&out);
@@ -817,7 +828,7 @@ static void soon_cb(uv_idle_t *h)
 		return;
 	reconcile_all(rm);
 	if (rm->is_dc)
-		place_all(rm);
+		place_all(rm, NULL);
 }
 
 static void schedule(struct vcd_rm *rm)
@@ -917,6 +928,14 @@ void vcd_rm_set_dc(struct vcd_rm *rm, bool is_dc)
 	json_object_clear(rm->inflight);
 	json_object_clear(rm->noplace);
 	schedule(rm);
+}
+
+void vcd_rm_place_fenced(struct vcd_rm *rm, const struct vcd_fence_rec *fence)
+{
+	struct vcd_place_assume as = { .set = true, .fence = *fence };
+
+	if (rm->is_dc && rm->state)
+		place_all(rm, &as);
 }
 
 void vcd_rm_applied(struct vcd_rm *rm, const struct vcd_apply_result *res, uint64_t index)

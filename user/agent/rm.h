@@ -45,6 +45,9 @@ struct vcd_rm_host {
 	int (*submit)(void *ctx, char *entry, size_t len, const char *what,
 		      void (*done)(void *arg, int status), void *arg);
 	void (*emit)(void *ctx, const char *event, json_t *fields);
+	/* Tell the other hosts about what committed now, not at the next
+	 * raft heartbeat (the DC's placements; may be NULL). */
+	void (*nudge)(void *ctx);
 	int (*proc_add)(void *ctx, pid_t pid);
 	int (*proc_del)(void *ctx, pid_t pid);
 };
@@ -76,6 +79,10 @@ void vcd_rm_update(struct vcd_rm *rm, const struct vcd_state *s, uint64_t incarn
 /* DC duty: place what may be placed (soon, not inside apply).  Off when
  * @is_dc is false (the in-flight placements are forgotten). */
 void vcd_rm_set_dc(struct vcd_rm *rm, bool is_dc);
+
+/* DC: a node-fenced entry was just submitted: place that life's resources
+ * now, right behind it in the log (place.h, struct vcd_place_assume). */
+void vcd_rm_place_fenced(struct vcd_rm *rm, const struct vcd_fence_rec *fence);
 
 /* The state applied a resource entry: log and emit it with its numbers. */
 void vcd_rm_applied(struct vcd_rm *rm, const struct vcd_apply_result *res, uint64_t index);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* The DC's placement engine (place.c) on states built from entries. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static size_t run_commit(struct vcd_state *s, struct vcd_place_out *out)
 	size_t len;
 
 	vcd_place_out_free(out);
-	if (vcd_place_run(s, NULL, NULL, out) < 0)
+	if (vcd_place_run(s, NULL, NULL, NULL, out) < 0)
 		abort();
 	for (i = 0; i < out->n; i++) {
 		if (!out->d[i].node)
@@ -180,6 +181,41 @@ TEST(failover)
 	return true;
 }
 
+/* Placing right behind a fence not yet applied: the resources of that life
+ * move, with the fence's numbers; apply accepts them once it is applied,
+ * and refuses them if it never is. */
+TEST(behind_a_fence)
+{
+	struct vcd_state *s = fresh();
+	struct vcd_place_out out;
+	struct vcd_place_assume as = { .set = true };
+	char *e;
+	size_t len;
+
+	vcd_place_out_init(&out);
+	host(s, 1, 4, 4096);
+	host(s, 2, 4, 4096);
+	vm(s, "a", 1024, 1);
+	run_commit(s, &out);
+	CHECK_EQ(holder(s, "a"), 1);
+	CHECK_EQ(ap_built(s, vcd_entry_node_down(1, 10, &e, &len), &e), 0);
+	as.fence = (struct vcd_fence_rec){ .node_id = 1, .incarnation = 10, .how = VCD_FENCE_AUTO,
+					   .last_heard_age_ms = 650, .window_ms = 600, .dc_id = 2 };
+	vcd_place_out_free(&out);
+	CHECK_EQ(vcd_place_run(s, &as, NULL, NULL, &out), 0);
+	CHECK_EQ(out.n, 1);
+	CHECK_EQ(out.d[0].node, 2);
+	CHECK(strstr(out.d[0].why, "node 1 (incarnation 10) fenced (auto: last heard 650 ms before, window 600 ms)"));
+	/* Before the fence is applied, the placement is refused. */
+	CHECK_EQ(ap_built(s, vcd_entry_resource_place("a", 2, 20, out.d[0].why, &e, &len), &e), -EBUSY);
+	CHECK_EQ(ap_built(s, vcd_entry_node_fenced(&as.fence, &e, &len), &e), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_place("a", 2, 20, out.d[0].why, &e, &len), &e), 0);
+	CHECK_EQ(holder(s, "a"), 2);
+	vcd_place_out_free(&out);
+	vcd_state_free(s);
+	return true;
+}
+
 static bool skip_b(void *ctx, const char *name)
 {
 	(void)ctx;
@@ -195,7 +231,7 @@ TEST(skip_in_flight)
 	host(s, 1, 4, 4096);
 	vm(s, "a", 64, 1);
 	vm(s, "b", 64, 1);
-	CHECK_EQ(vcd_place_run(s, skip_b, NULL, &out), 0);
+	CHECK_EQ(vcd_place_run(s, NULL, skip_b, NULL, &out), 0);
 	CHECK_EQ(out.n, 1);
 	CHECK_STR(out.d[0].name, "a");
 	vcd_place_out_free(&out);
@@ -232,11 +268,11 @@ TEST(thousand_over_64)
 		free(snap);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_EQ(vcd_place_run(s, NULL, NULL, &out), 0);
+	CHECK_EQ(vcd_place_run(s, NULL, NULL, NULL, &out), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# 1000 resources over 64 hosts: one placement run %.1f ms\n",
 	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	CHECK_EQ(vcd_place_run(t, NULL, NULL, &out2), 0);
+	CHECK_EQ(vcd_place_run(t, NULL, NULL, NULL, &out2), 0);
 	CHECK_EQ(out.n, 1000);
 	CHECK_EQ(out2.n, 1000);
 	for (i = 0; i < out.n; i++) {
@@ -257,7 +293,8 @@ TEST(thousand_over_64)
 }
 
 static const struct vc_test tests[] = {
-	T(spread), T(capacity_and_flags), T(failover), T(skip_in_flight), T(thousand_over_64),
+	T(spread), T(capacity_and_flags), T(failover), T(behind_a_fence), T(skip_in_flight),
+	T(thousand_over_64),
 	{ 0 }
 };
 
