@@ -22,6 +22,7 @@ PKGS=(
 	libraft-dev libuv1-dev libjansson-dev
 	python3 python3-yaml python3-jsonschema
 	iproute2 iputils-ping ethtool nftables jq stress-ng
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
 )
 
 die() { echo "deps.sh: $*" >&2; exit 1; }

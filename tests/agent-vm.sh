@@ -1,0 +1,438 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vc-suite: agent
+# vc-timeout: 420
+#
+# VMs as cluster resources, end to end: three simulated hypervisor hosts
+# (tests/vm-lib.sh: a netns, PID and mount namespace each, with its own
+# libvirtd and vclusterd on the user transport, fence action kill), tiny
+# real VMs, and tools/vmcheck recording every QEMU's lifetime on the
+# machine for the whole run.  At the end the checker must find no VM that
+# ran twice at any moment, and every VM of a failed host running again
+# within its fence window + 3 s.
+#
+#   definitions   bad XML, an unknown domain, a name or a domain already in
+#                 use: refused with the reason, nothing changes
+#   placement     two VMs spread over the hosts, each QEMU registered for
+#                 the kill action
+#   crash         a VM's QEMU killed: restarted in place
+#   power loss    a host holding a VM loses power (agent, libvirtd, QEMUs
+#                 at once): its VM runs elsewhere after the window
+#   DC host       the DC's host loses power: a new DC recovers its VMs
+#   partition     1|2: the lone host fences itself (its QEMU killed by its
+#                 fencer) and the majority restarts its VM
+#   agent frozen  SIGSTOP of the agent alone: its fencer kills its QEMU,
+#                 the VM runs elsewhere; the agent is gone once resumed
+#   one-way loss  host A no longer hears host B (B hears A): one of them
+#                 fences itself (rule 1, rule 4) and its VMs run elsewhere
+#   remove        a removed VM is stopped and forgotten
+#   invariant     tools/vmcheck verify over the run so far
+#   5 hosts       three VM hosts and two witnesses (libvirt-uri = none,
+#                 never given a VM): a VM host dies, and while its fence
+#                 window runs the DC's host dies too; the new DC restarts
+#                 the window in full and every VM of both runs again on
+#                 the last VM host; vmcheck verify again
+#
+# Not here: a whole host frozen (SIGSTOP of all its processes, QEMUs too).
+# With the user transport the fencer is frozen with the host, so when the
+# host resumes its QEMUs and its fencer race (Documentation/resources.rst);
+# tests/agent-vm-guest.sh runs it with the kernel transport, whose kill
+# action ends the frozen QEMUs while the host is still stopped.
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+VC_SW=avsw VC_NS=av
+. "$(dirname "$0")/vc.sh"
+. "$(dirname "$0")/agent-lib.sh"
+. "$(dirname "$0")/vm-lib.sh"
+
+[[ $(id -u) == 0 ]] || skip_all "needs root (namespaces)"
+command -v libvirtd >/dev/null || skip_all "libvirtd is not installed (tools/deps.sh)"
+command -v jq >/dev/null || skip_all "jq is not installed"
+
+plan 52
+
+VMCHECK=$REPO/tools/vmcheck
+check "build the invariant checker" \
+	make -s -C "$REPO/tools/vmcheck.d" O="${VC_BUILD:-$REPO/build}/vmcheck"
+
+# ------------------------------------------------------------- helpers
+
+# check_here NAME CMD...: like check, but CMD runs in this shell (host
+# starts record PIDs that later steps need; check runs CMD in $(...)).
+check_here()
+{
+	local name=$1 rc=0 out=$AG_DIR/check_here.out
+
+	shift
+	"$@" >"$out" 2>&1 || rc=$?
+	if ((rc == 0)); then
+		ok "$name"
+	else
+		not_ok "$name" "'$*' exited $rc: $(tail -n 20 "$out")"
+	fi
+}
+
+# Resource fields as host I's replica has them.
+res_field() { ag_status "$1" ".resources[] | select(.name == \"$2\") | .$3"; }
+res_node() { res_field "$1" "$2" node; }
+res_status() { res_field "$1" "$2" status; }
+
+# running_on I VM HOST: host I's replica says VM runs on HOST, and HOST
+# really has its QEMU.
+running_on()
+{
+	[[ $(res_node "$1" "$2") == "$3" && $(res_status "$1" "$2") == running ]] &&
+		vm_qemu_pid "$3" "$2" >/dev/null
+}
+
+# running_elsewhere I VM NOT: VM runs (per host I) on a host other than NOT.
+running_elsewhere()
+{
+	local n
+
+	n=$(res_node "$1" "$2")
+	[[ -n $n && $n != 0 && $n != "$3" ]] && running_on "$1" "$2" "$n"
+}
+
+# A live host other than those given, to ask.
+other_than()
+{
+	local i
+
+	for i in 1 2 3; do
+		[[ " $* " == *" $i "* ]] || { echo "$i"; return; }
+	done
+}
+
+# fence_window_ms I NODE: the window the DC waited for NODE's last fence.
+fence_window_ms()
+{
+	ag_status "$1" ".nodes[] | select(.id == $2) | .fenced_incarnation" >/dev/null
+	"$VCTL" -s "$(ag_sock "$1")" history --json |
+		jq -s -r "map(select(.op == \"node-fenced\" and .node == $2)) | last | .window_ms"
+}
+
+# Every host online at its current incarnation and armed.
+all_ready()
+{
+	local i
+
+	for i in 1 2 3; do
+		[[ $(ag_status "$i" "[.nodes[] | select(.state == \"online\" and .cpus > 0)] | length") == 3 ]] ||
+			return 1
+		ag_is "$i" .fence.armed || return 1
+	done
+}
+
+EXPECT=()	# --expect-restart arguments for the final verify
+# expect_restart HOST T VM: VM of HOST (failed at T) must run again within
+# its window + 3 s.
+expect_restart()
+{
+	local w
+
+	w=$(fence_window_ms "$(other_than "$1")" "$1")
+	[[ $w =~ ^[0-9]+$ ]] || w=$((AG_INTERVAL_MS * AG_MISSES + AG_QUORUM_TIMEOUT_MS + AG_KILL_BOUND_MS + 1000))
+	EXPECT+=(--expect-restart "h$1 $2 $((w + 3000)) $3")
+	diag "bound for $3 after host $1 failed: window $w ms + 3000 ms"
+}
+
+# -------------------------------------------------------------- set up
+
+ag_cluster 3
+for i in 1 2 3; do
+	# Monitor often: a QEMU that dies unseen is found within a second.
+	sed -i '/^\[agent\]$/a monitor-interval-ms = 1000' "$(ag_conf "$i")"
+done
+
+REC=$AG_DIR/vms.jsonl
+"$VMCHECK" record --out "$REC" 2>"$REC.err" &
+REC_PID=$!
+stop_rec() { kill -TERM "$REC_PID" 2>/dev/null; wait "$REC_PID" 2>/dev/null; }
+at_exit stop_rec
+check "the invariant checker records" wait_for -t 10 grep -q '"ev":"hello"' "$REC"
+
+check_here "three hosts with libvirtd and the agent start" vm_hosts_start "1 2 3"
+check "the hosts elect a DC" ag_wait_dc "1 2 3" 30
+check "every host is online and armed" wait_for -t 30 all_ready
+
+for vm in vm1 vm2 vm3; do vm_xml "$vm" >"$AG_DIR/$vm.xml"; done
+
+# ---------------------------------------------------------- definitions
+
+# refused I EXPECTED-REGEX ARGS...: resource add fails, saying so.
+refused()
+{
+	local i=$1 re=$2 out
+
+	shift 2
+	if out=$(ag_ctl "$i" resource add "$@" 2>&1); then
+		diag "accepted: $*"
+		return 1
+	fi
+	grep -Eq "$re" <<<"$out" || { diag "said: $out"; return 1; }
+}
+
+printf '<domain type="qemu"><name>bad</name><memory>x</memory></domain>\n' >"$AG_DIR/bad.xml"
+check "an invalid domain XML is refused with libvirt's reason" \
+	refused 1 "libvirt refused the domain XML" bad --xml "$AG_DIR/bad.xml"
+check "an unknown domain is refused" \
+	refused 2 'no domain "nosuch" is defined' nosuch --domain nosuch
+check "a resource is added from its domain XML" ag_ctl 1 resource add vm1 --xml "$AG_DIR/vm1.xml"
+check "a second resource of the same name is refused" \
+	refused 2 'a resource named "vm1" exists already' vm1 --xml "$AG_DIR/vm2.xml"
+check "the same domain under another name is refused" \
+	refused 3 'is already resource "vm1"' vm1copy --xml "$AG_DIR/vm1.xml"
+check "a domain already defined on a host is added by name" \
+	bash -c "vm_virsh() { virsh -c '$(vm_host_uri 2)' \"\$@\"; }; vm_virsh define '$AG_DIR/vm2.xml' >/dev/null &&
+		 '$VCTL' -s '$(ag_sock 2)' resource add vm2 --domain vm2"
+only_two() { [[ $(ag_status 3 '[.resources[].name] | join(",")') == "vm1,vm2" ]]; }
+check "the refusals changed nothing: exactly vm1 and vm2 exist" wait_for -t 10 only_two
+
+# ------------------------------------------------------------ placement
+
+placed() { running_elsewhere 1 vm1 0 && running_elsewhere 1 vm2 0; }
+check "both VMs run, each where the state says" wait_for -t 60 placed
+h1=$(res_node 1 vm1) h2=$(res_node 1 vm2)
+check "the default policy spreads them (vm1 on $h1, vm2 on $h2)" test "$h1" != "$h2"
+registered() {
+	ag_log_has "$1" "resource $2: running here \\(QEMU pid [1-9]" &&
+		! ag_log_has "$1" "resource $2: (its QEMU process was not found|cannot register)"
+}
+check "each QEMU is registered with the fencer" registered "$h1" vm1
+
+# --------------------------------------------------------------- crash
+
+pid=$(vm_qemu_pid "$h1" vm1)
+kill -KILL "$pid"
+restarted() { local p; p=$(vm_qemu_pid "$h1" vm1) && [[ $p != "$pid" ]] && running_on 1 vm1 "$h1"; }
+check "crash: vm1's QEMU killed, restarted in place on host $h1" wait_for -t 30 restarted
+check "crash: the restart is logged with the count" \
+	ag_log_has "$h1" "resource vm1: its QEMU process exited; restarting it here \\(1 of 3"
+
+# ----------------------------------------------------------- power loss
+
+dc=$(ag_wait_dc "1 2 3")
+# A host with a VM that is not the DC (the DC's own death comes next).
+victim=$h1
+[[ $victim == "$dc" ]] && victim=$h2
+vm=vm1
+[[ $victim == "$h2" ]] && vm=vm2
+t=$("$VMCHECK" now)
+vm_host_power_off "$victim"
+ask=$(other_than "$victim")
+check "power loss: host $victim's $vm runs on a survivor" \
+	wait_for -t 30 running_elsewhere "$ask" "$vm" "$victim"
+check "power loss: its placement names the fence and its numbers" \
+	bash -c "'$VCTL' -s '$(ag_sock "$ask")' resource show $vm --json |
+		 jq -e '.why | test(\"node $victim \\\\(incarnation [0-9]+\\\\) fenced \\\\(auto: last heard [0-9]+ ms before, window [0-9]+ ms\\\\)\")' >/dev/null"
+expect_restart "$victim" "$t" "$vm"
+check_here "power loss: host $victim comes back (a new life)" vm_host_start "$victim"
+check "power loss: all three online and armed again" wait_for -t 40 all_ready
+
+# -------------------------------------------------------------- DC host
+
+dc=$(ag_wait_dc "1 2 3")
+dc_vms=$(ag_status "$(other_than "$dc")" "[.resources[] | select(.node == $dc) | .name] | join(\",\")")
+t=$("$VMCHECK" now)
+vm_host_power_off "$dc"
+ask=$(other_than "$dc")
+survivors=$(for i in 1 2 3; do [[ $i == "$dc" ]] || echo -n "$i "; done)
+new_dc() { local d; d=$(ag_agree_dc "${survivors% }") && [[ $d != "$dc" ]]; }
+check "DC host: the survivors elect a new DC" wait_for -t 20 new_dc
+dc_recovered() {
+	local v
+
+	for v in ${dc_vms//,/ }; do running_elsewhere "$ask" "$v" "$dc" || return 1; done
+}
+check "DC host: its VMs (${dc_vms:-none}) run on survivors" wait_for -t 30 dc_recovered
+[[ -n $dc_vms ]] && expect_restart "$dc" "$t" "$dc_vms"
+check_here "DC host: it comes back" vm_host_start "$dc"
+check "DC host: all three online and armed again" wait_for -t 40 all_ready
+
+# ------------------------------------------------------------ partition
+
+lone=$(res_node 1 vm1)
+[[ $lone == 0 || -z $lone ]] && lone=1
+lone_vms=$(ag_status "$(other_than "$lone")" "[.resources[] | select(.node == $lone) | .name] | join(\",\")")
+pid=$(vm_qemu_pid "$lone" vm1)
+majority=$(for i in 1 2 3; do [[ $i == "$lone" ]] || echo -n "$i "; done)
+t=$("$VMCHECK" now)
+vc_partition "$lone" "${majority% }"
+gone() { ! vm_qemu_pid "$lone" vm1 >/dev/null; }
+check "partition 1|2: the lone host $lone kills its own QEMU (fencer)" wait_for -t 30 gone
+check "partition 1|2: its agent stops, fenced" wait_for -t 30 not vm_host_agent_pid "$lone"
+ask=$(other_than "$lone")
+part_recovered() {
+	local v
+
+	for v in ${lone_vms//,/ }; do running_elsewhere "$ask" "$v" "$lone" || return 1; done
+}
+check "partition 1|2: the majority runs its VMs (${lone_vms})" wait_for -t 30 part_recovered
+expect_restart "$lone" "$t" "$lone_vms"
+vc_unblock
+check_here "partition 1|2: healed, its agent restarts with a new life" vm_agent_start "$lone"
+check "partition 1|2: all three online and armed again" wait_for -t 40 all_ready
+
+# --------------------------------------------------------- agent frozen
+
+host=$(res_node 1 vm2)
+host_vms=$(ag_status "$(other_than "$host")" "[.resources[] | select(.node == $host) | .name] | join(\",\")")
+agent=$(vm_host_agent_pid "$host")
+t=$("$VMCHECK" now)
+kill -STOP "$agent"
+killed() { ! vm_qemu_pid "$host" vm2 >/dev/null; }
+check "agent frozen: host $host's fencer kills its QEMU" wait_for -t 30 killed
+ask=$(other_than "$host")
+frozen_recovered() {
+	local v
+
+	for v in ${host_vms//,/ }; do running_elsewhere "$ask" "$v" "$host" || return 1; done
+}
+check "agent frozen: its VMs (${host_vms}) run elsewhere" wait_for -t 30 frozen_recovered
+expect_restart "$host" "$t" "$host_vms"
+# Its fencer may have killed it too (it hung); if not, it stops once resumed.
+kill -CONT "$agent" 2>/dev/null
+check "agent frozen: the agent is gone once resumed (its life is over)" \
+	wait_for -t 30 not vm_host_agent_pid "$host"
+check_here "agent frozen: it restarts with a new life" vm_agent_start "$host"
+check "agent frozen: all three online and armed again" wait_for -t 40 all_ready
+
+# --------------------------------------------------------- one-way loss
+
+fenced_lives() { "$VCTL" -s "$(ag_sock "$1")" history --json |
+		 jq -s -r 'map(select(.op == "node-fenced")) | length'; }
+a=$(res_node 1 vm1) b=$(res_node 1 vm2)
+[[ $a == "$b" || $a == 0 || $b == 0 ]] && b=$(other_than "$a" "$(ag_dc 1)")
+before=$(fenced_lives "$(other_than "$a" "$b")")
+t=$("$VMCHECK" now)
+vc_block "$b" "$a"
+one_fenced() { [[ $(fenced_lives "$(other_than "$a" "$b")") -gt $before ]]; }
+check "one-way loss $b -> $a: one end is committed fenced" wait_for -t 30 one_fenced
+loser=$("$VCTL" -s "$(ag_sock "$(other_than "$a" "$b")")" history --json |
+	jq -s -r 'map(select(.op == "node-fenced")) | last | .node')
+winner=$a
+[[ $loser == "$a" ]] && winner=$b
+watcher=$(other_than "$a" "$b")
+loser_vms=$(ag_status "$watcher" "[.resources[] | select(.node == $loser) | .name] | join(\",\")")
+oneway_recovered() {
+	local v
+
+	for v in $(ag_status "$watcher" '.resources[].name'); do
+		running_elsewhere "$watcher" "$v" "$loser" || return 1
+	done
+}
+check "one-way loss: host $loser's VMs run elsewhere, host $winner's stay" \
+	wait_for -t 30 oneway_recovered
+[[ -n $loser_vms ]] && expect_restart "$loser" "$t" "$loser_vms"
+vc_unblock
+if vm_host_agent_pid "$loser" >/dev/null; then
+	wait_for -t 30 not vm_host_agent_pid "$loser"
+fi
+check_here "one-way loss: host $loser's agent restarts with a new life" vm_agent_start "$loser"
+check "one-way loss: all three online and armed again" wait_for -t 40 all_ready
+
+# --------------------------------------------------------------- remove
+
+h2=$(res_node 1 vm2)
+check "remove: vm2's removal is committed" ag_ctl 1 resource remove vm2
+removed() { [[ -z $(res_node 1 vm2) ]] && ! vm_qemu_pid "$h2" vm2 >/dev/null; }
+check "remove: vm2 is stopped and gone from the state" wait_for -t 30 removed
+
+# ------------------------------------------------------------ invariant
+
+stop_rec
+hosts=()
+for i in 1 2 3; do hosts+=(--host "h$i=$(stat -L -c %i "/run/netns/$VC_NS$i")"); done
+out=$("$VMCHECK" verify "$REC" "${hosts[@]}" "${EXPECT[@]}" 2>&1)
+rc=$?
+diag "$out"
+check "invariant: no VM ran on two hosts at once, each failed host's VMs ran again in time" \
+	test "$rc" -eq 0
+
+# ------------------------------------------- 5 hosts: DC dies in a window
+
+vm_teardown >/dev/null 2>&1
+ag_teardown 3 >/dev/null 2>&1
+_at_exit=()
+AG_DIR=$(mktemp -d /tmp/vcd-test.XXXXXX)
+VC_CONF_DIR=$AG_DIR
+ag_cluster 5
+for i in 1 2 3; do sed -i '/^\[agent\]$/a monitor-interval-ms = 1000' "$(ag_conf "$i")"; done
+for i in 4 5; do sed -i '/^\[agent\]$/a libvirt-uri = none' "$(ag_conf "$i")"; done
+REC=$AG_DIR/vms5.jsonl
+"$VMCHECK" record --out "$REC" 2>"$REC.err" &
+REC_PID=$!
+at_exit stop_rec
+wait_for -t 10 grep -q '"ev":"hello"' "$REC"
+check_here "5 hosts: three VM hosts start" vm_hosts_start "1 2 3"
+ag_start 4
+ag_start 5
+five_ready() {
+	local i
+
+	for i in 1 2 3 4 5; do
+		[[ $(ag_status "$i" '[.nodes[] | select(.state == "online")] | length') == 5 &&
+		   $(ag_status "$i" '[.nodes[] | select(.cpus > 0)] | length') == 3 ]] || return 1
+		ag_is "$i" .fence.armed || return 1
+	done
+}
+check "5 hosts: all online and armed, only the VM hosts report capacity" wait_for -t 40 five_ready
+for vm in vm1 vm2 vm3; do
+	vm_xml "$vm" >"$AG_DIR/$vm.xml"
+	ag_ctl 1 resource add "$vm" --xml "$AG_DIR/$vm.xml" >/dev/null
+done
+three_spread() {
+	local v n seen=""
+
+	for v in vm1 vm2 vm3; do
+		n=$(ag_status 4 ".resources[] | select(.name == \"$v\") | .node")
+		[[ $n =~ ^[123]$ && $(ag_status 4 ".resources[] | select(.name == \"$v\") | .status") == running ]] ||
+			return 1
+		[[ $seen == *"$n"* ]] && return 1
+		seen+=$n
+	done
+}
+check "5 hosts: the three VMs run, one per VM host (never on a witness)" wait_for -t 60 three_spread
+check "5 hosts: a VM added on a witness is refused (it runs no VMs)" \
+	refused 4 "this host runs no VMs" vm4 --xml "$AG_DIR/vm1.xml"
+
+# Host A (a VM host, not the DC) dies; once the DC committed it down (its
+# window runs), the DC's host dies too.
+dc=$(ag_wait_dc "1 2 3 4 5")
+A=1
+[[ $A == "$dc" ]] && A=2
+A_vms=$(ag_status 4 "[.resources[] | select(.node == $A) | .name] | join(\",\")")
+dc_vms=$(ag_status 4 "[.resources[] | select(.node == $dc) | .name] | join(\",\")")
+ask=$(for i in 5 4 3 2 1; do [[ $i == "$A" || $i == "$dc" ]] || { echo "$i"; break; }; done)
+tA=$("$VMCHECK" now)
+vm_host_power_off "$A"
+a_down() { [[ $(ag_node_state "$ask" "$A") == down ]]; }
+check "5 hosts: host $A (VMs ${A_vms}) loses power; the DC commits it down" wait_for -t 20 a_down
+tD=$("$VMCHECK" now)
+if ((dc <= 3)); then vm_host_power_off "$dc"; else ag_power_off "$dc"; fi
+survivors=$(for i in 1 2 3 4 5; do [[ $i == "$A" || $i == "$dc" ]] || echo -n "$i "; done)
+new_dc5() { local d; d=$(ag_agree_dc "${survivors% }") && [[ $d != "$dc" ]]; }
+check "5 hosts: the DC (host $dc) dies inside host $A's window; a new DC" wait_for -t 20 new_dc5
+both_fenced5() { [[ $(ag_node_state "$ask" "$A") == fenced && $(ag_node_state "$ask" "$dc") == fenced ]]; }
+check "5 hosts: the new DC commits both fenced" wait_for -t 30 both_fenced5
+last_vm_host=$(for i in 1 2 3; do [[ $i == "$A" || $i == "$dc" ]] || echo "$i"; done | head -n1)
+all_on_last() {
+	local v
+
+	for v in vm1 vm2 vm3; do running_on "$ask" "$v" "$last_vm_host" || return 1; done
+}
+check "5 hosts: every VM runs on host $last_vm_host, the last VM host" wait_for -t 30 all_on_last
+check "5 hosts: host $A was committed fenced by the new DC (its window restarted in full)" \
+	bash -c "'$VCTL' -s '$(ag_sock "$ask")' history --json |
+		 jq -s -e 'map(select(.op == \"node-fenced\" and .node == $A)) | last | .dc != $dc' >/dev/null"
+stop_rec
+EXPECT=(--expect-restart "h$A $tA $(( $(fence_window_ms "$ask" "$A") + 3000 )) $A_vms")
+[[ -n $dc_vms ]] && EXPECT+=(--expect-restart "h$dc $tD $(( $(fence_window_ms "$ask" "$dc") + 3000 )) $dc_vms")
+hosts=()
+for i in 1 2 3; do hosts+=(--host "h$i=$(stat -L -c %i "/run/netns/$VC_NS$i")"); done
+out=$("$VMCHECK" verify "$REC" "${hosts[@]}" "${EXPECT[@]}" 2>&1)
+rc=$?
+diag "$out"
+check "5 hosts: no VM ran twice; both hosts' VMs ran again in time" test "$rc" -eq 0
