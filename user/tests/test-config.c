@@ -339,6 +339,17 @@ TEST(config_agent_section)
 	CHECK_STR(cfg.agent.log_level, "debug");
 	CHECK(cfg.agent.syslog && cfg.agent.auto_bootstrap);
 	CHECK_STR(cfg.agent.fencer, "/usr/sbin/vcluster-fencer");
+	CHECK_STR(cfg.agent.libvirt_uri, VC_AGENT_DEFAULT_LIBVIRT_URI);
+	CHECK_EQ(cfg.agent.restart_limit, VC_AGENT_DEFAULT_RESTART_LIMIT);
+
+	CHECK_EQ(parse("[agent]\nlibvirt-uri = qemu:///system?socket=/tmp/s\n"
+		       "monitor-interval-ms = 2000\nrestart-limit = 0\nrestart-window-ms = 1000\n"), 0);
+	CHECK_STR(cfg.agent.libvirt_uri, "qemu:///system?socket=/tmp/s");
+	CHECK_EQ(cfg.agent.monitor_ms, 2000);
+	CHECK_EQ(cfg.agent.restart_limit, 0);
+	CHECK_EQ(cfg.agent.restart_window_ms, 1000);
+	CHECK_EQ(parse("[agent]\nlibvirt-uri = none\n"), 0);
+	CHECK_STR(cfg.agent.libvirt_uri, "");
 	return true;
 }
 
@@ -350,7 +361,13 @@ TEST(config_agent_errors_exact)
 		{ "[agent]\ntransport = tcp\n",
 		  "t.conf:2: key 'transport' in [agent]: 'tcp' is not a transport (valid: auto, kernel, user)" },
 		{ "[agent]\nfoo = 1\n",
-		  "t.conf:2: unknown key 'foo' in [agent] (valid: cluster-name, transport, data-dir, control-socket, control-group, raft-port, raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, auto-bootstrap, fencer)" },
+		  "t.conf:2: unknown key 'foo' in [agent] (valid: cluster-name, transport, data-dir, control-socket, control-group, raft-port, raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, auto-bootstrap, fencer, libvirt-uri, monitor-interval-ms, restart-limit, restart-window-ms)" },
+		{ "[agent]\nlibvirt-uri = /var/run/sock\n",
+		  "t.conf:2: key 'libvirt-uri' in [agent]: '/var/run/sock' is not a libvirt URI (valid: a URI such as qemu:///system, shorter than 1024 characters, or none)" },
+		{ "[agent]\nrestart-limit = 101\n",
+		  "t.conf:2: key 'restart-limit' in [agent]: '101' is out of range (valid: 0..100)" },
+		{ "[agent]\nmonitor-interval-ms = 50\n",
+		  "t.conf:2: key 'monitor-interval-ms' in [agent]: '50' is out of range (valid: 100..3600000)" },
 		{ "[agent]\nraft-port = 0\n",
 		  "t.conf:2: key 'raft-port' in [agent]: '0' is out of range (valid: 1..65535)" },
 		{ "[agent]\ncluster-name = a b\n",
