@@ -15,7 +15,8 @@
 #                 use: refused with the reason, nothing changes
 #   placement     two VMs spread over the hosts, each QEMU registered for
 #                 the kill action
-#   crash         a VM's QEMU killed: restarted in place
+#   crash         a VM's QEMU killed: restarted in place; killed past the
+#                 restart limit: released as failed, it runs elsewhere
 #   power loss    a host holding a VM loses power (agent, libvirtd, QEMUs
 #                 at once): its VM runs elsewhere after the window
 #   DC host       the DC's host loses power: a new DC recovers its VMs
@@ -25,6 +26,8 @@
 #                 the VM runs elsewhere; the agent is gone once resumed
 #   one-way loss  host A no longer hears host B (B hears A): one of them
 #                 fences itself (rule 1, rule 4) and its VMs run elsewhere
+#   leave         cluster leave on a VM's host: its VMs are stopped and
+#                 released first, then node-left; no fence, no window
 #   remove        a removed VM is stopped and forgotten
 #   invariant     tools/vmcheck verify over the run so far
 #   5 hosts       three VM hosts and two witnesses (libvirt-uri = none,
@@ -50,7 +53,7 @@ VC_SW=avsw VC_NS=av
 command -v libvirtd >/dev/null || skip_all "libvirtd is not installed (tools/deps.sh)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 
-plan 52
+plan 60
 
 VMCHECK=$REPO/tools/vmcheck
 check "build the invariant checker" \
@@ -132,6 +135,7 @@ expect_restart()
 {
 	local w
 
+	[[ -n $3 ]] || return 0		# it ran nothing
 	w=$(fence_window_ms "$(other_than "$1")" "$1")
 	[[ $w =~ ^[0-9]+$ ]] || w=$((AG_INTERVAL_MS * AG_MISSES + AG_QUORUM_TIMEOUT_MS + AG_KILL_BOUND_MS + 1000))
 	EXPECT+=(--expect-restart "h$1 $2 $((w + 3000)) $3")
@@ -192,84 +196,116 @@ check "the refusals changed nothing: exactly vm1 and vm2 exist" wait_for -t 10 o
 
 # ------------------------------------------------------------ placement
 
-placed() { running_elsewhere 1 vm1 0 && running_elsewhere 1 vm2 0; }
-check "both VMs run, each where the state says" wait_for -t 60 placed
-h1=$(res_node 1 vm1) h2=$(res_node 1 vm2)
-check "the default policy spreads them (vm1 on $h1, vm2 on $h2)" test "$h1" != "$h2"
+check "a third VM is added" ag_ctl 3 resource add vm3 --xml "$AG_DIR/vm3.xml"
+spread3() {
+	local v n seen=""
+
+	for v in vm1 vm2 vm3; do
+		n=$(res_node 1 "$v")
+		running_on 1 "$v" "$n" || return 1
+		[[ $seen == *"$n"* ]] && return 1
+		seen+=$n
+	done
+}
+check "the three VMs run, one per host (the default policy spreads them)" wait_for -t 60 spread3
 registered() {
 	ag_log_has "$1" "resource $2: running here \\(QEMU pid [1-9]" &&
 		! ag_log_has "$1" "resource $2: (its QEMU process was not found|cannot register)"
 }
-check "each QEMU is registered with the fencer" registered "$h1" vm1
+check "each QEMU is registered with the fencer" registered "$(res_node 1 vm1)" vm1
+
+# Hosts and their VMs, as host I's replica has them.
+vms_on() { ag_status "$1" "[.resources[] | select(.node == $2) | .name] | join(\",\")"; }
+# A host running at least one VM, other than those given (and, with
+# --not-dc, not the DC).
+host_with_vms()
+{
+	local i ask dc=
+
+	[[ ${1:-} == --not-dc ]] && { shift; dc=$(ag_dc "$(other_than "$@")"); }
+	ask=$(other_than "$@")
+	for i in 1 2 3; do
+		[[ " $* $dc " == *" $i "* ]] && continue
+		[[ -n $(vms_on "$ask" "$i") ]] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+# recovered ASK HOST VMS: every one of VMS runs on a host other than HOST.
+recovered()
+{
+	local v
+
+	for v in ${3//,/ }; do running_elsewhere "$1" "$v" "$2" || return 1; done
+}
+
+# -------------------------------------------------------------- DC host
+
+# First, while every host runs a VM: the DC's host has one to recover.
+dc=$(ag_wait_dc "1 2 3")
+ask=$(other_than "$dc")
+dc_vms=$(vms_on "$ask" "$dc")
+t=$("$VMCHECK" now)
+vm_host_power_off "$dc"
+survivors=$(for i in 1 2 3; do [[ $i == "$dc" ]] || echo -n "$i "; done)
+new_dc() { local d; d=$(ag_agree_dc "${survivors% }") && [[ $d != "$dc" ]]; }
+check "DC host: the survivors elect a new DC" wait_for -t 20 new_dc
+check "DC host: its VMs (${dc_vms:-none!}) run on survivors" \
+	wait_for -t 30 recovered "$ask" "$dc" "${dc_vms:-none}"
+expect_restart "$dc" "$t" "$dc_vms"
+check_here "DC host: it comes back" vm_host_start "$dc"
+check "DC host: all three online and armed again" wait_for -t 40 all_ready
+
+# ----------------------------------------------------------- power loss
+
+victim=$(host_with_vms --not-dc) || victim=$(host_with_vms)
+ask=$(other_than "$victim")
+vms=$(vms_on "$ask" "$victim")
+vm=${vms%%,*}
+t=$("$VMCHECK" now)
+vm_host_power_off "$victim"
+check "power loss: host $victim's VMs ($vms) run on survivors" \
+	wait_for -t 30 recovered "$ask" "$victim" "$vms"
+check "power loss: the placement names the fence and its numbers" \
+	bash -c "'$VCTL' -s '$(ag_sock "$ask")' resource show $vm --json |
+		 jq -e '.why | test(\"node $victim \\\\(incarnation [0-9]+\\\\) fenced \\\\(auto: last heard [0-9]+ ms before, window [0-9]+ ms\\\\)\")' >/dev/null"
+expect_restart "$victim" "$t" "$vms"
+check_here "power loss: host $victim comes back (a new life)" vm_host_start "$victim"
+check "power loss: all three online and armed again" wait_for -t 40 all_ready
 
 # --------------------------------------------------------------- crash
 
+h1=$(res_node 1 vm1)
 pid=$(vm_qemu_pid "$h1" vm1)
 kill -KILL "$pid"
 restarted() { local p; p=$(vm_qemu_pid "$h1" vm1) && [[ $p != "$pid" ]] && running_on 1 vm1 "$h1"; }
 check "crash: vm1's QEMU killed, restarted in place on host $h1" wait_for -t 30 restarted
 check "crash: the restart is logged with the count" \
 	ag_log_has "$h1" "resource vm1: its QEMU process exited; restarting it here \\(1 of 3"
-
-# ----------------------------------------------------------- power loss
-
-dc=$(ag_wait_dc "1 2 3")
-# A host with a VM that is not the DC (the DC's own death comes next).
-victim=$h1
-[[ $victim == "$dc" ]] && victim=$h2
-vm=vm1
-[[ $victim == "$h2" ]] && vm=vm2
-t=$("$VMCHECK" now)
-vm_host_power_off "$victim"
-ask=$(other_than "$victim")
-check "power loss: host $victim's $vm runs on a survivor" \
-	wait_for -t 30 running_elsewhere "$ask" "$vm" "$victim"
-check "power loss: its placement names the fence and its numbers" \
-	bash -c "'$VCTL' -s '$(ag_sock "$ask")' resource show $vm --json |
-		 jq -e '.why | test(\"node $victim \\\\(incarnation [0-9]+\\\\) fenced \\\\(auto: last heard [0-9]+ ms before, window [0-9]+ ms\\\\)\")' >/dev/null"
-expect_restart "$victim" "$t" "$vm"
-check_here "power loss: host $victim comes back (a new life)" vm_host_start "$victim"
-check "power loss: all three online and armed again" wait_for -t 40 all_ready
-
-# -------------------------------------------------------------- DC host
-
-dc=$(ag_wait_dc "1 2 3")
-dc_vms=$(ag_status "$(other_than "$dc")" "[.resources[] | select(.node == $dc) | .name] | join(\",\")")
-t=$("$VMCHECK" now)
-vm_host_power_off "$dc"
-ask=$(other_than "$dc")
-survivors=$(for i in 1 2 3; do [[ $i == "$dc" ]] || echo -n "$i "; done)
-new_dc() { local d; d=$(ag_agree_dc "${survivors% }") && [[ $d != "$dc" ]]; }
-check "DC host: the survivors elect a new DC" wait_for -t 20 new_dc
-dc_recovered() {
-	local v
-
-	for v in ${dc_vms//,/ }; do running_elsewhere "$ask" "$v" "$dc" || return 1; done
-}
-check "DC host: its VMs (${dc_vms:-none}) run on survivors" wait_for -t 30 dc_recovered
-[[ -n $dc_vms ]] && expect_restart "$dc" "$t" "$dc_vms"
-check_here "DC host: it comes back" vm_host_start "$dc"
-check "DC host: all three online and armed again" wait_for -t 40 all_ready
+# Three more crashes within the restart window (restart-limit 3): the
+# fourth gives it up, and the DC places it on another host.
+for k in 2 3 4; do
+	pid=$(vm_qemu_pid "$h1" vm1) && kill -KILL "$pid"
+	((k < 4)) && wait_for -t 30 restarted
+done
+moved_off() { running_elsewhere 1 vm1 "$h1"; }
+check "crash: past the restart limit vm1 is released as failed and runs elsewhere" \
+	wait_for -t 30 moved_off
+check "crash: the state records where it failed (failed_on)" \
+	bash -c "'$VCTL' -s '$(ag_sock 1)' resource show vm1 --json | jq -e '.failed_on == [$h1]' >/dev/null"
 
 # ------------------------------------------------------------ partition
 
-lone=$(res_node 1 vm1)
-[[ $lone == 0 || -z $lone ]] && lone=1
-lone_vms=$(ag_status "$(other_than "$lone")" "[.resources[] | select(.node == $lone) | .name] | join(\",\")")
-pid=$(vm_qemu_pid "$lone" vm1)
+lone=$(host_with_vms) || lone=1
+ask=$(other_than "$lone")
+lone_vms=$(vms_on "$ask" "$lone")
 majority=$(for i in 1 2 3; do [[ $i == "$lone" ]] || echo -n "$i "; done)
 t=$("$VMCHECK" now)
 vc_partition "$lone" "${majority% }"
-gone() { ! vm_qemu_pid "$lone" vm1 >/dev/null; }
-check "partition 1|2: the lone host $lone kills its own QEMU (fencer)" wait_for -t 30 gone
+qemus_gone() { local v; for v in ${2//,/ }; do ! vm_qemu_pid "$1" "$v" >/dev/null || return 1; done; }
+check "partition 1|2: the lone host $lone kills its own QEMUs ($lone_vms) (fencer)" \
+	wait_for -t 30 qemus_gone "$lone" "$lone_vms"
 check "partition 1|2: its agent stops, fenced" wait_for -t 30 not vm_host_agent_pid "$lone"
-ask=$(other_than "$lone")
-part_recovered() {
-	local v
-
-	for v in ${lone_vms//,/ }; do running_elsewhere "$ask" "$v" "$lone" || return 1; done
-}
-check "partition 1|2: the majority runs its VMs (${lone_vms})" wait_for -t 30 part_recovered
+check "partition 1|2: the majority runs its VMs" wait_for -t 30 recovered "$ask" "$lone" "$lone_vms"
 expect_restart "$lone" "$t" "$lone_vms"
 vc_unblock
 check_here "partition 1|2: healed, its agent restarts with a new life" vm_agent_start "$lone"
@@ -277,20 +313,15 @@ check "partition 1|2: all three online and armed again" wait_for -t 40 all_ready
 
 # --------------------------------------------------------- agent frozen
 
-host=$(res_node 1 vm2)
-host_vms=$(ag_status "$(other_than "$host")" "[.resources[] | select(.node == $host) | .name] | join(\",\")")
+host=$(host_with_vms) || host=1
+ask=$(other_than "$host")
+host_vms=$(vms_on "$ask" "$host")
 agent=$(vm_host_agent_pid "$host")
 t=$("$VMCHECK" now)
 kill -STOP "$agent"
-killed() { ! vm_qemu_pid "$host" vm2 >/dev/null; }
-check "agent frozen: host $host's fencer kills its QEMU" wait_for -t 30 killed
-ask=$(other_than "$host")
-frozen_recovered() {
-	local v
-
-	for v in ${host_vms//,/ }; do running_elsewhere "$ask" "$v" "$host" || return 1; done
-}
-check "agent frozen: its VMs (${host_vms}) run elsewhere" wait_for -t 30 frozen_recovered
+check "agent frozen: host $host's fencer kills its QEMUs ($host_vms)" \
+	wait_for -t 30 qemus_gone "$host" "$host_vms"
+check "agent frozen: its VMs run elsewhere" wait_for -t 30 recovered "$ask" "$host" "$host_vms"
 expect_restart "$host" "$t" "$host_vms"
 # Its fencer may have killed it too (it hung); if not, it stops once resumed.
 kill -CONT "$agent" 2>/dev/null
@@ -303,35 +334,51 @@ check "agent frozen: all three online and armed again" wait_for -t 40 all_ready
 
 fenced_lives() { "$VCTL" -s "$(ag_sock "$1")" history --json |
 		 jq -s -r 'map(select(.op == "node-fenced")) | length'; }
-a=$(res_node 1 vm1) b=$(res_node 1 vm2)
-[[ $a == "$b" || $a == 0 || $b == 0 ]] && b=$(other_than "$a" "$(ag_dc 1)")
-before=$(fenced_lives "$(other_than "$a" "$b")")
+a=$(host_with_vms) || a=1
+b=$(other_than "$a")
+watcher=$(other_than "$a" "$b")
+before=$(fenced_lives "$watcher")
+declare -A had=([$a]=$(vms_on "$watcher" "$a") [$b]=$(vms_on "$watcher" "$b"))
 t=$("$VMCHECK" now)
 vc_block "$b" "$a"
-one_fenced() { [[ $(fenced_lives "$(other_than "$a" "$b")") -gt $before ]]; }
+one_fenced() { [[ $(fenced_lives "$watcher") -gt $before ]]; }
 check "one-way loss $b -> $a: one end is committed fenced" wait_for -t 30 one_fenced
-loser=$("$VCTL" -s "$(ag_sock "$(other_than "$a" "$b")")" history --json |
+loser=$("$VCTL" -s "$(ag_sock "$watcher")" history --json |
 	jq -s -r 'map(select(.op == "node-fenced")) | last | .node')
-winner=$a
-[[ $loser == "$a" ]] && winner=$b
-watcher=$(other_than "$a" "$b")
-loser_vms=$(ag_status "$watcher" "[.resources[] | select(.node == $loser) | .name] | join(\",\")")
-oneway_recovered() {
-	local v
-
-	for v in $(ag_status "$watcher" '.resources[].name'); do
-		running_elsewhere "$watcher" "$v" "$loser" || return 1
-	done
-}
-check "one-way loss: host $loser's VMs run elsewhere, host $winner's stay" \
-	wait_for -t 30 oneway_recovered
-[[ -n $loser_vms ]] && expect_restart "$loser" "$t" "$loser_vms"
+loser_vms=$(ag_status "$watcher" '[.resources[].name] | join(",")')
+check "one-way loss: host $loser's VMs run elsewhere, the others' stay" \
+	wait_for -t 30 recovered "$watcher" "$loser" "$loser_vms"
+expect_restart "$loser" "$t" "${had[$loser]:-}"
 vc_unblock
 if vm_host_agent_pid "$loser" >/dev/null; then
 	wait_for -t 30 not vm_host_agent_pid "$loser"
 fi
 check_here "one-way loss: host $loser's agent restarts with a new life" vm_agent_start "$loser"
 check "one-way loss: all three online and armed again" wait_for -t 40 all_ready
+
+# ---------------------------------------------------------------- leave
+
+leaver=$(res_node 1 vm1)
+[[ $leaver == 0 || -z $leaver ]] && leaver=1
+watcher=$(other_than "$leaver")
+before=$(fenced_lives "$watcher")
+check "leave: host $leaver leaves the cluster (vclusterctl cluster leave)" \
+	ag_ctl "$leaver" cluster leave --timeout 30
+left_moved() { running_elsewhere "$watcher" vm1 "$leaver" &&
+	       [[ $(ag_node_state "$watcher" "$leaver") == left ]]; }
+check "leave: its VM was stopped, released and runs elsewhere; the node is left" \
+	wait_for -t 30 left_moved
+release_first() {
+	"$VCTL" -s "$(ag_sock "$watcher")" history --json | jq -s -e --argjson n "$leaver" '
+		(map(select(.op == "resource-release" and .node == $n)) | last | .index) as $r |
+		(map(select(.op == "node-left" and .node == $n)) | last | .index) as $l |
+		$r != null and $l != null and $r < $l' >/dev/null
+}
+check "leave: the release was committed before the leave (rule 5)" release_first
+check "leave: nobody fenced it" test "$(fenced_lives "$watcher")" -eq "$before"
+wait_for -t 30 not vm_host_agent_pid "$leaver"
+check_here "leave: it comes back with a new life" vm_agent_start "$leaver"
+check "leave: all three online and armed again" wait_for -t 40 all_ready
 
 # --------------------------------------------------------------- remove
 
@@ -406,7 +453,6 @@ A=1
 A_vms=$(ag_status 4 "[.resources[] | select(.node == $A) | .name] | join(\",\")")
 dc_vms=$(ag_status 4 "[.resources[] | select(.node == $dc) | .name] | join(\",\")")
 ask=$(for i in 5 4 3 2 1; do [[ $i == "$A" || $i == "$dc" ]] || { echo "$i"; break; }; done)
-tA=$("$VMCHECK" now)
 vm_host_power_off "$A"
 a_down() { [[ $(ag_node_state "$ask" "$A") == down ]]; }
 check "5 hosts: host $A (VMs ${A_vms}) loses power; the DC commits it down" wait_for -t 20 a_down
@@ -428,7 +474,10 @@ check "5 hosts: host $A was committed fenced by the new DC (its window restarted
 	bash -c "'$VCTL' -s '$(ag_sock "$ask")' history --json |
 		 jq -s -e 'map(select(.op == \"node-fenced\" and .node == $A)) | last | .dc != $dc' >/dev/null"
 stop_rec
-EXPECT=(--expect-restart "h$A $tA $(( $(fence_window_ms "$ask" "$A") + 3000 )) $A_vms")
+# The new DC restarts host A's window in full from when it took office
+# (rule 8: only the waiter's own clock counts), so A's bound, too, counts
+# from the DC's death.
+EXPECT=(--expect-restart "h$A $tD $(( $(fence_window_ms "$ask" "$A") + 3000 )) $A_vms")
 [[ -n $dc_vms ]] && EXPECT+=(--expect-restart "h$dc $tD $(( $(fence_window_ms "$ask" "$dc") + 3000 )) $dc_vms")
 hosts=()
 for i in 1 2 3; do hosts+=(--host "h$i=$(stat -L -c %i "/run/netns/$VC_NS$i")"); done

@@ -1781,10 +1781,34 @@ static void resources_left(void *arg, int status)
 	free(lc);
 }
 
+/* node-leaving committed: nothing new comes here; stop what runs. */
+static void leaving_committed(void *arg, int status)
+{
+	struct leave_ctx *lc = arg;
+
+	if (status < 0 && status != -EALREADY) {
+		vcd_ctl_fail(lc->req, status, "the DC did not record this host as leaving: %s",
+			     strerror(-status));
+		free(lc);
+		return;
+	}
+	if (lc->a->rm)
+		vcd_rm_leave(lc->a->rm, resources_left, lc);
+	else
+		resources_left(lc, 0);
+}
+
+/*
+ * Planned leave (rule 5), in three commits: node-leaving (the DC places
+ * nothing new here), each resource stopped and released, node-left.
+ */
 static void cmd_leave(void *ctx, struct vcd_ctl_req *req, json_t *args)
 {
 	struct agent *a = ctx;
 	struct leave_ctx *lc = calloc(1, sizeof(*lc));
+	char *e = NULL;
+	size_t len = 0;
+	int r;
 
 	(void)args;
 	if (!lc) {
@@ -1794,10 +1818,14 @@ static void cmd_leave(void *ctx, struct vcd_ctl_req *req, json_t *args)
 	lc->a = a;
 	lc->req = req;
 	vcd_notice("leaving the cluster (operator request): stopping this host's resources first");
-	if (a->rm)
-		vcd_rm_leave(a->rm, resources_left, lc);
-	else
-		resources_left(lc, 0);
+	r = vcd_entry_node_leaving(a->ac->node_id, a->incarnation, &e, &len);
+	if (r == 0)
+		r = rm_submit(a, e, len, "node-leaving", leaving_committed, lc);
+	if (r < 0) {
+		vcd_ctl_fail(req, r, "cannot record this host as leaving: %s%s", strerror(-r),
+			     r == -EAGAIN ? " (no DC is in office)" : "");
+		free(lc);
+	}
 }
 
 /*
@@ -1948,7 +1976,7 @@ static const struct vcd_ctl_cmd ctl_cmds[] = {
 static void rpc_entry(struct agent *a, uint64_t from, json_t *msg, const struct reply *rp)
 {
 	static const char *const ops[] = { "resource-status", "resource-release",
-					   "node-capacity" };
+					   "node-capacity", "node-leaving" };
 	const char *text = NULL, *op = NULL;
 	json_int_t node = 0;
 	json_t *e = NULL;

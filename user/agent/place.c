@@ -96,7 +96,7 @@ static uint64_t load_after(const struct host_load *h, const struct vcd_place_dem
 static bool eligible(const struct vcd_node *n)
 {
 	return n->state == VCD_NODE_ONLINE && !n->standby && !n->maintenance &&
-	       n->cpus > 0 && n->memory_kib > 0;
+	       n->leaving_incarnation != n->incarnation && n->cpus > 0 && n->memory_kib > 0;
 }
 
 /* Current load of every eligible host from the placed resources. */

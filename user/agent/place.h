@@ -11,7 +11,8 @@
  *   - A resource may be placed when nothing holds it: it was never placed,
  *     its holder released it, or its holder's life was fenced.  Resources
  *     being removed are not placed.
- *   - Eligible hosts: online, not standby, not in maintenance, that have
+ *   - Eligible hosts: online, not standby, not in maintenance, not leaving
+ *     (cluster leave in progress), that have
  *     reported their capacity (node-capacity: hosts without a hypervisor,
  *     such as a witness, never take VMs), where the resource has not failed
  *     (failed_on), and whose memory still fits the resource's memory.

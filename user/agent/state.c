@@ -48,6 +48,7 @@ static const char *const op_names[] = {
 	[VCD_OP_RESOURCE_RELEASE] = "resource-release",
 	[VCD_OP_RESOURCE_STATUS] = "resource-status",
 	[VCD_OP_NODE_CAPACITY] = "node-capacity",
+	[VCD_OP_NODE_LEAVING] = "node-leaving",
 };
 
 const char *vcd_node_state_name(enum vcd_node_state st)
@@ -645,6 +646,31 @@ static int op_node_left(struct apply *a)
 	return 0;
 }
 
+/* node-leaving: the first step of a planned leave; the placement engine
+ * gives this life nothing new while it stops and releases what it runs. */
+static int op_node_leaving(struct apply *a)
+{
+	struct vcd_node *n;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	int r = node_and_incarnation(a, &id, &inc);
+
+	if (r < 0)
+		return r;
+	r = existing_node(a, id, &n);
+	if (r < 0)
+		return r;
+	if (n->state != VCD_NODE_ONLINE || inc != n->incarnation)
+		return FAIL(&a->c, -ESTALE, "node %u is not online at incarnation %llu", id,
+			    (unsigned long long)inc);
+	a->res->old_state = a->res->new_state = n->state;
+	if (n->leaving_incarnation == inc)
+		return FAIL(&a->c, -EALREADY, "node %u is already leaving", id);
+	n->leaving_incarnation = inc;
+	a->res->changed = true;
+	return 0;
+}
+
 static int op_resource_add(struct apply *a)
 {
 	const char *name, *type;
@@ -937,6 +963,7 @@ static const struct op_desc {
 	{ VCD_OP_RESOURCE_STATUS, op_resource_status,
 	  KEYS("name", "node", "incarnation", "status", "note"), false },
 	{ VCD_OP_NODE_CAPACITY, op_node_capacity, KEYS("node", "cpus", "memory_kib"), false },
+	{ VCD_OP_NODE_LEAVING, op_node_leaving, KEYS("node", "incarnation"), true },
 };
 
 static const struct op_desc *op_find(const char *name)
@@ -1066,7 +1093,8 @@ static json_t *fence_json(const struct vcd_fence_rec *f)
 
 static json_t *node_json(const struct vcd_node *n)
 {
-	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:b, s:b, s:I, s:I}",
+	json_t *o = json_pack("{s:I, s:I, s:s, s:I, s:I, s:b, s:b, s:I, s:I}",
+			      "leaving_incarnation", (json_int_t)n->leaving_incarnation,
 			      "id", (json_int_t)n->id,
 			      "state", vcd_node_state_name(n->state),
 			      "incarnation", (json_int_t)n->incarnation,
@@ -1129,7 +1157,7 @@ int vcd_state_snapshot(const struct vcd_state *s, void **ret_buf, size_t *ret_le
 
 static const char *const node_keys[] = {
 	"id", "state", "incarnation", "fenced_incarnation", "standby", "maintenance",
-	"last_fence", "cpus", "memory_kib", NULL
+	"last_fence", "cpus", "memory_kib", "leaving_incarnation", NULL
 };
 static const char *const fence_keys[] = {
 	"node", "incarnation", "how", "last_heard_age_ms", "window_ms", "dc", "term",
@@ -1149,6 +1177,10 @@ static int restore_capacity(struct ctx *c, const json_t *o, struct vcd_node *n)
 	if (r < 0 && r != -ENODATA)
 		return r;
 	n->memory_kib = r == 0 ? (uint64_t)v : 0;
+	r = get_int(c, o, "leaving_incarnation", 0, INT64_MAX, false, &v);
+	if (r < 0 && r != -ENODATA)
+		return r;
+	n->leaving_incarnation = r == 0 ? (uint64_t)v : 0;
 	return 0;
 }
 
@@ -1451,6 +1483,11 @@ int vcd_entry_node_down(uint32_t node, uint64_t incarnation, char **ret, size_t 
 int vcd_entry_node_left(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len)
 {
 	return entry_node_life(VCD_OP_NODE_LEFT, node, incarnation, ret, ret_len);
+}
+
+int vcd_entry_node_leaving(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len)
+{
+	return entry_node_life(VCD_OP_NODE_LEAVING, node, incarnation, ret, ret_len);
 }
 
 int vcd_entry_node_fenced(const struct vcd_fence_rec *rec, char **ret, size_t *ret_len)

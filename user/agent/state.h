@@ -20,6 +20,7 @@
  *	{"v":1,"op":"resource-status","name":"web","node":2,"incarnation":9,
  *	 "status":"running","note":"qemu pid 4242"}
  *	{"v":1,"op":"node-capacity","node":2,"cpus":8,"memory_kib":33554432}
+ *	{"v":1,"op":"node-leaving","node":3,"incarnation":7}
  *
  * Build them with the vcd_entry_*() helpers so that the DC, the control
  * commands and the tests write them the same way.
@@ -107,6 +108,7 @@ enum vcd_op {
 	VCD_OP_RESOURCE_RELEASE,
 	VCD_OP_RESOURCE_STATUS,
 	VCD_OP_NODE_CAPACITY,
+	VCD_OP_NODE_LEAVING,
 };
 
 /* Why and how a life was declared over, with the numbers the DC used. */
@@ -129,6 +131,9 @@ struct vcd_node {
 	uint64_t fenced_incarnation;	/* 0: never fenced */
 	bool standby;
 	bool maintenance;
+	/* node-leaving: this life is on its way out (cluster leave); nothing
+	 * new is placed on it.  0: none.  A new life is not leaving. */
+	uint64_t leaving_incarnation;
 	bool has_fence;
 	struct vcd_fence_rec fence;	/* the last one, when has_fence */
 	/* What its hypervisor offers (node-capacity); 0: not reported, so
@@ -242,6 +247,7 @@ int vcd_entry_node_fenced(const struct vcd_fence_rec *rec, char **ret, size_t *r
 int vcd_entry_node_flags(uint32_t node, int standby, int maintenance,
 			 char **ret, size_t *ret_len);
 int vcd_entry_node_left(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len);
+int vcd_entry_node_leaving(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len);
 /* @definition is kept verbatim (any JSON value; not stolen). */
 int vcd_entry_resource_add(const char *name, const char *type, const json_t *definition,
 			   char **ret, size_t *ret_len);

@@ -130,6 +130,8 @@ TEST(capacity_and_flags)
 	host(s, 3, 8, 8192);
 	CHECK_EQ(ap_built(s, vcd_entry_node_up(4, 40, &e, &len), &e), 0);	/* witness */
 	CHECK_EQ(ap_built(s, vcd_entry_node_flags(3, 1, -1, &e, &len), &e), 0);
+	host(s, 5, 64, 65536);		/* leaving: takes nothing new */
+	CHECK_EQ(ap_built(s, vcd_entry_node_leaving(5, 50, &e, &len), &e), 0);
 	vm(s, "big", 4096, 1);
 	vm(s, "cpu", 512, 16);
 	vm(s, "huge", 16384, 1);

@@ -602,11 +602,13 @@ TEST(status_json)
 	CHECK(j);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK_STR(text, "{\"applied_index\":4,\"nodes\":["
-		  "{\"cpus\":0,\"fenced_incarnation\":0,\"id\":1,\"incarnation\":2,\"maintenance\":false,"
+		  "{\"cpus\":0,\"fenced_incarnation\":0,\"id\":1,\"incarnation\":2,"
+		  "\"leaving_incarnation\":0,\"maintenance\":false,"
 		  "\"memory_kib\":0,\"standby\":false,\"state\":\"online\"},"
 		  "{\"cpus\":0,\"fenced_incarnation\":7,\"id\":3,\"incarnation\":7,\"last_fence\":{\"dc\":1,"
 		  "\"how\":\"auto\",\"incarnation\":7,\"last_heard_age_ms\":4230,\"node\":3,\"note\":\"\","
-		  "\"term\":5,\"time_ms\":1795000000000,\"window_ms\":4200},\"maintenance\":false,"
+		  "\"term\":5,\"time_ms\":1795000000000,\"window_ms\":4200},"
+		  "\"leaving_incarnation\":0,\"maintenance\":false,"
 		  "\"memory_kib\":0,\"standby\":false,\"state\":\"fenced\"}],\"resources\":{}}");
 	free(text);
 	n = json_array_get(json_object_get(j, "nodes"), 0);
