@@ -390,10 +390,13 @@ check "leave: all three online and armed again" wait_for -t 40 all_ready
 
 weak=$leaver
 watcher=$(other_than "$weak")
-check "weak fencing: a fourth VM goes to the emptiest host, $weak" \
+# The other two in standby: the engine can only choose host $weak.
+for i in 1 2 3; do [[ $i == "$weak" ]] || ag_ctl "$watcher" node standby "$i" >/dev/null; done
+check "weak fencing: a fourth VM, with the other hosts in standby" \
 	bash -c "'$VCTL' -s '$(ag_sock "$watcher")' resource add vm4 --xml '$AG_DIR/vm4.xml' >/dev/null"
 on_weak() { running_on "$watcher" vm4 "$weak"; }
 check "weak fencing: vm4 runs on host $weak" wait_for -t 60 on_weak
+for i in 1 2 3; do [[ $i == "$weak" ]] || ag_ctl "$watcher" node unstandby "$i" >/dev/null; done
 vm_host_power_off "$weak"
 down_weak() { [[ $(ag_node_state "$watcher" "$weak") == down ]]; }
 check "weak fencing: host $weak's power cut; committed down" wait_for -t 20 down_weak

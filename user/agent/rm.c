@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ struct lres {
 	char *xml;
 
 	enum lstate st;
+	uint64_t st_ns;			/* CLOCK_MONOTONIC of the last change of st */
 	pid_t pid;
 	struct pidwatch *watch;
 	bool busy;			/* a libvirt job is in flight */
@@ -125,12 +127,26 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static double ms_since(uint64_t t0)
 {
 	return (double)(now_ns() - t0) / 1e6;
 }
 
 static void schedule(struct vcd_rm *rm);
+
+static void set_st(struct lres *l, enum lstate st)
+{
+	l->st = st;
+	l->st_ns = mono_ns();
+}
 
 /* ------------------------------------------------------------------ */
 /* Records */
@@ -394,7 +410,7 @@ static void count_failure(struct lres *l, const char *why)
 
 static void qemu_died(struct lres *l, const char *why)
 {
-	l->st = L_STOPPED;
+	set_st(l, L_STOPPED);
 	l->pid = 0;
 	watch_drop(l);
 	count_failure(l, why);
@@ -413,13 +429,13 @@ static void start_done(struct vcd_virt_job *job)
 
 	l->busy = false;
 	if (job->err) {
-		l->st = L_STOPPED;
+		set_st(l, L_STOPPED);
 		vcd_err("resource %s: start failed after %.0f ms: %s", l->name, took, job->msg);
 		count_failure(l, job->msg);
 		schedule(rm);
 		return;
 	}
-	l->st = L_RUNNING;
+	set_st(l, L_RUNNING);
 	watch_qemu(l, job->pid);
 	snprintf(note, sizeof(note), "QEMU pid %d; started in %.0f ms (libvirt %.0f ms)",
 		 (int)job->pid, took, (double)job->took_ns / 1e6);
@@ -455,7 +471,7 @@ static void start(struct lres *l, uint64_t inc)
 	if (l->run_inc != inc)
 		l->restarts = 0;
 	l->busy = true;
-	l->st = L_STARTING;
+	set_st(l, L_STARTING);
 	l->run_inc = inc;
 	l->start_ns = now_ns();
 	vcd_info("resource %s: starting domain %s here (incarnation %" PRIu64 ")", l->name,
@@ -471,11 +487,11 @@ static void stop_done(struct vcd_virt_job *job)
 
 	l->busy = false;
 	if (job->err) {
-		l->st = L_RUNNING;
+		set_st(l, L_RUNNING);
 		vcd_err("resource %s: stop failed: %s (retrying)", l->name, job->msg);
 		return;
 	}
-	l->st = L_STOPPED;
+	set_st(l, L_STOPPED);
 	l->pid = 0;
 	watch_drop(l);
 	vcd_notice("resource %s: stopped here in %.0f ms", l->name, (double)job->took_ns / 1e6);
@@ -497,7 +513,7 @@ static void stop(struct lres *l, const char *why)
 	if (vcd_virt_submit(rm->virt, job) < 0)
 		return;
 	l->busy = true;
-	l->st = L_STOPPING;
+	set_st(l, L_STOPPING);
 	vcd_notice("resource %s: stopping it here: %s", l->name, why);
 }
 
@@ -679,7 +695,9 @@ static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 /* ------------------------------------------------------------------ */
 /* Monitor: what libvirt says runs here */
 
-static void sync_active(struct vcd_rm *rm, const json_t *active)
+/* @since_ns: when the listing was asked for; what changed later is newer
+ * than the listing (jobs finish in any order). */
+static void sync_active(struct vcd_rm *rm, const json_t *active, uint64_t since_ns)
 {
 	const json_t *d;
 	struct lres *l;
@@ -688,7 +706,7 @@ static void sync_active(struct vcd_rm *rm, const json_t *active)
 	for (l = rm->res; l; l = l->next) {
 		bool found = false;
 
-		if (l->busy)
+		if (l->busy || l->st_ns >= since_ns)
 			continue;
 		json_array_foreach(active, i, d) {
 			const char *uuid = json_string_value(json_object_get(d, "uuid"));
@@ -696,7 +714,7 @@ static void sync_active(struct vcd_rm *rm, const json_t *active)
 			if (uuid && strcasecmp(uuid, l->uuid) == 0) {
 				found = true;
 				if (l->st == L_STOPPED) {
-					l->st = L_RUNNING;
+					set_st(l, L_RUNNING);
 					watch_qemu(l, (pid_t)json_integer_value(json_object_get(d, "pid")));
 				}
 			}
@@ -759,7 +777,7 @@ static void hostinfo_done(struct vcd_virt_job *job)
 		return;
 	}
 	adopt_unknown(rm, job->active);
-	sync_active(rm, job->active);
+	sync_active(rm, job->active, job->submitted_ns);
 	json_decref(job->active);
 	job->active = NULL;
 	if (!rm->synced)
@@ -787,6 +805,18 @@ static void run_monitor(struct vcd_rm *rm)
 		rm->hostinfo_busy = true;
 }
 
+/* The QEMU we watch still runs: a "stopped" event is about an earlier one
+ * (libvirt delivers events after the replies that followed them). */
+static bool qemu_alive(const struct lres *l)
+{
+	struct pollfd p;
+
+	if (!l->watch)
+		return false;
+	p = (struct pollfd){ .fd = l->watch->fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
+}
+
 static void on_virt_event(void *ctx, const struct vcd_virt_event *ev)
 {
 	struct vcd_rm *rm = ctx;
@@ -797,7 +827,7 @@ static void on_virt_event(void *ctx, const struct vcd_virt_event *ev)
 	vcd_debug("libvirt: domain %s %s", ev->name, ev->text);
 	if (l->busy)
 		return;			/* our own start or stop */
-	if (ev->kind == VCD_VIRT_EV_STOPPED && l->st == L_RUNNING)
+	if (ev->kind == VCD_VIRT_EV_STOPPED && l->st == L_RUNNING && !qemu_alive(l))
 		qemu_died(l, ev->text);
 	else if (ev->kind == VCD_VIRT_EV_STARTED && l->st == L_STOPPED)
 		run_monitor(rm);	/* started behind our back: learn its PID */

@@ -2,8 +2,9 @@
 /*
  * libvirt, off the event loop (see virt.h).
  *
- * Threads: the agent's loop submits jobs and gets results; the worker runs
- * each job's libvirt calls and owns the connection; the event thread runs
+ * Threads: the agent's loop submits jobs and gets results; VCD_VIRT_WORKERS
+ * workers run the jobs' libvirt calls side by side (one connection, each
+ * job with a reference of its own); the event thread runs
  * libvirt's default event loop, which delivers lifecycle events and
  * notices a closed connection.  The three share only the queues below,
  * under one mutex, and two atomics.
@@ -49,11 +50,13 @@ struct vcd_virt {
 	size_t pending;
 	bool stop;
 
-	pthread_t worker, evthread;
+	pthread_t workers[VCD_VIRT_WORKERS], evthread;
+	int n_workers;
+	pthread_mutex_t conn_mu;	/* opening and dropping the connection */
 	atomic_bool ev_stop;
 	atomic_bool conn_closed;	/* set by the close callback */
 
-	/* Worker only. */
+	/* Under conn_mu; each job holds its own reference (virConnectRef). */
 	virConnectPtr conn;
 	int lifecycle_id;
 };
@@ -123,22 +126,26 @@ static bool has_uuid_arg(const char *args, size_t len, const char *uuid)
 
 pid_t vcd_virt_find_qemu(const char *proc, const char *uuid)
 {
-	static char buf[65536];
+	const size_t size = 65536;
+	char *buf = malloc(size);	/* workers run this side by side */
 	struct dirent *de;
 	pid_t found = 0;
 	ssize_t len;
-	DIR *d = opendir(proc);
+	DIR *d = buf ? opendir(proc) : NULL;
 
-	if (!d)
+	if (!d) {
+		free(buf);
 		return 0;
+	}
 	while (!found && (de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		len = read_cmdline(dirfd(d), de->d_name, buf, sizeof(buf));
+		len = read_cmdline(dirfd(d), de->d_name, buf, size);
 		if (len > 0 && has_uuid_arg(buf, (size_t)len, uuid))
 			found = (pid_t)atoi(de->d_name);
 	}
 	closedir(d);
+	free(buf);
 	return found;
 }
 
@@ -324,9 +331,21 @@ static int ensure_conn(struct vcd_virt *v, struct vcd_virt_job *job)
 	return 0;
 }
 
-static virDomainPtr lookup_uuid(struct vcd_virt *v, struct vcd_virt_job *job)
+/* The connection for one job (a reference of its own), opened if needed. */
+static virConnectPtr conn_get(struct vcd_virt *v, struct vcd_virt_job *job)
 {
-	virDomainPtr dom = virDomainLookupByUUIDString(v->conn, job->uuid);
+	virConnectPtr c = NULL;
+
+	pthread_mutex_lock(&v->conn_mu);
+	if (ensure_conn(v, job) == 0 && virConnectRef(v->conn) == 0)
+		c = v->conn;
+	pthread_mutex_unlock(&v->conn_mu);
+	return c;
+}
+
+static virDomainPtr lookup_uuid(virConnectPtr c, struct vcd_virt_job *job)
+{
+	virDomainPtr dom = virDomainLookupByUUIDString(c, job->uuid);
 
 	if (!dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
 		job_fail(job, -EIO, "looking up domain %s", job->uuid);
@@ -338,18 +357,18 @@ static void fill_pid(struct vcd_virt_job *job)
 	job->pid = job->running ? vcd_virt_find_qemu("/proc", job->uuid) : 0;
 }
 
-static int do_hostinfo(struct vcd_virt *v, struct vcd_virt_job *job)
+static int do_hostinfo(virConnectPtr c, struct vcd_virt_job *job)
 {
 	virDomainPtr *doms = NULL;
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	virNodeInfo info;
 	int n, i;
 
-	if (virNodeGetInfo(v->conn, &info) < 0)
+	if (virNodeGetInfo(c, &info) < 0)
 		return job_fail(job, -EIO, "reading the host's capacity");
 	job->cpus = info.cpus;
 	job->memory_kib = info.memory;
-	n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0)
 		return job_fail(job, -EIO, "listing running domains");
 	job->active = json_array();
@@ -393,18 +412,18 @@ static int describe(struct vcd_virt_job *job, virDomainPtr dom)
  * not reuse the name of a domain this host already has: that one is not
  * the cluster's to redefine.
  */
-static int do_validate(struct vcd_virt *v, struct vcd_virt_job *job)
+static int do_validate(virConnectPtr c, struct vcd_virt_job *job)
 {
 	virDomainPtr dom;
 	int r;
 
 	if (!job->xml) {
-		dom = virDomainLookupByName(v->conn, job->name);
+		dom = virDomainLookupByName(c, job->name);
 		if (!dom)
 			return job_fail(job, -ENOENT, "no domain \"%s\" is defined in libvirt on this host (%s)",
-					job->name, v->uri);
+					job->name, virConnectGetURI(c) ?: "?");
 	} else {
-		dom = virDomainDefineXMLFlags(v->conn, job->xml, VIR_DOMAIN_DEFINE_VALIDATE);
+		dom = virDomainDefineXMLFlags(c, job->xml, VIR_DOMAIN_DEFINE_VALIDATE);
 		if (!dom)
 			return job_fail(job, -EINVAL, "libvirt refused the domain XML");
 	}
@@ -422,9 +441,9 @@ static int do_validate(struct vcd_virt *v, struct vcd_virt_job *job)
 }
 
 /* Define (or refresh the definition of) the domain; never autostart. */
-static virDomainPtr define(struct vcd_virt *v, struct vcd_virt_job *job)
+static virDomainPtr define(virConnectPtr c, struct vcd_virt_job *job)
 {
-	virDomainPtr dom = lookup_uuid(v, job);
+	virDomainPtr dom = lookup_uuid(c, job);
 
 	if (job->err)
 		return NULL;
@@ -432,7 +451,7 @@ static virDomainPtr define(struct vcd_virt *v, struct vcd_virt_job *job)
 		return dom;
 	if (dom)
 		virDomainFree(dom);
-	dom = virDomainDefineXML(v->conn, job->xml);
+	dom = virDomainDefineXML(c, job->xml);
 	if (!dom) {
 		job_fail(job, -EINVAL, "defining domain \"%s\"", job->name);
 		return NULL;
@@ -464,9 +483,9 @@ static int settle(virDomainPtr dom, struct vcd_virt_job *job)
 			job->name);
 }
 
-static int do_start(struct vcd_virt *v, struct vcd_virt_job *job)
+static int do_start(virConnectPtr c, struct vcd_virt_job *job)
 {
-	virDomainPtr dom = define(v, job);
+	virDomainPtr dom = define(c, job);
 
 	if (!dom)
 		return job->err;
@@ -483,9 +502,9 @@ static int do_start(struct vcd_virt *v, struct vcd_virt_job *job)
 	return job->err;
 }
 
-static int do_stop(struct vcd_virt *v, struct vcd_virt_job *job)
+static int do_stop(virConnectPtr c, struct vcd_virt_job *job)
 {
-	virDomainPtr dom = lookup_uuid(v, job);
+	virDomainPtr dom = lookup_uuid(c, job);
 
 	if (!dom)
 		return job->err;
@@ -496,9 +515,9 @@ static int do_stop(struct vcd_virt *v, struct vcd_virt_job *job)
 	return job->err;
 }
 
-static int do_state(struct vcd_virt *v, struct vcd_virt_job *job)
+static int do_state(virConnectPtr c, struct vcd_virt_job *job)
 {
-	virDomainPtr dom = lookup_uuid(v, job);
+	virDomainPtr dom = lookup_uuid(c, job);
 
 	if (!dom)
 		return job->err;
@@ -509,9 +528,9 @@ static int do_state(struct vcd_virt *v, struct vcd_virt_job *job)
 	return 0;
 }
 
-static int do_undefine(struct vcd_virt *v, struct vcd_virt_job *job)
+static int do_undefine(virConnectPtr c, struct vcd_virt_job *job)
 {
-	virDomainPtr dom = lookup_uuid(v, job);
+	virDomainPtr dom = lookup_uuid(c, job);
 
 	if (!dom)
 		return job->err;
@@ -526,33 +545,35 @@ static int do_undefine(struct vcd_virt *v, struct vcd_virt_job *job)
 static void run_job(struct vcd_virt *v, struct vcd_virt_job *job)
 {
 	uint64_t t0 = now_ns();
+	virConnectPtr c = conn_get(v, job);
 
-	if (ensure_conn(v, job) < 0)
+	if (!c)
 		return;
 	switch (job->op) {
 	case VCD_VIRT_HOSTINFO:
-		do_hostinfo(v, job);
+		do_hostinfo(c, job);
 		break;
 	case VCD_VIRT_VALIDATE:
-		do_validate(v, job);
+		do_validate(c, job);
 		break;
 	case VCD_VIRT_START:
-		do_start(v, job);
+		do_start(c, job);
 		break;
 	case VCD_VIRT_STOP:
-		do_stop(v, job);
+		do_stop(c, job);
 		break;
 	case VCD_VIRT_STATE:
-		do_state(v, job);
+		do_state(c, job);
 		break;
 	case VCD_VIRT_UNDEFINE:
-		do_undefine(v, job);
+		do_undefine(c, job);
 		break;
 	}
 	job->took_ns = now_ns() - t0;
 	/* A call that failed on a dead connection: reconnect next time. */
-	if (job->err && v->conn && virConnectIsAlive(v->conn) != 1)
+	if (job->err && virConnectIsAlive(c) != 1)
 		atomic_store(&v->conn_closed, true);
+	virConnectClose(c);
 }
 
 static void *worker_thread(void *arg)
@@ -576,7 +597,6 @@ static void *worker_thread(void *arg)
 		pthread_mutex_lock(&v->mu);
 	}
 	pthread_mutex_unlock(&v->mu);
-	drop_conn(v);
 	return NULL;
 }
 
@@ -647,8 +667,13 @@ int vcd_virt_new(uv_loop_t *loop, const char *uri, const struct vcd_virt_cbs *cb
 	r = -pthread_create(&v->evthread, NULL, event_thread, v);
 	if (r < 0)
 		goto fail_async;
-	r = -pthread_create(&v->worker, NULL, worker_thread, v);
-	if (r < 0) {
+	pthread_mutex_init(&v->conn_mu, NULL);
+	for (v->n_workers = 0; v->n_workers < VCD_VIRT_WORKERS; v->n_workers++) {
+		r = -pthread_create(&v->workers[v->n_workers], NULL, worker_thread, v);
+		if (r < 0)
+			break;
+	}
+	if (!v->n_workers) {
 		atomic_store(&v->ev_stop, true);
 		virEventAddTimeout(0, wake_cb, NULL, NULL);
 		pthread_join(v->evthread, NULL);
@@ -666,6 +691,7 @@ fail:
 
 int vcd_virt_submit(struct vcd_virt *v, struct vcd_virt_job *job)
 {
+	job->submitted_ns = now_ns();
 	job->err = 0;
 	job->msg[0] = '\0';
 	job->next = NULL;
@@ -695,6 +721,7 @@ static void free_async(uv_handle_t *h)
 	struct vcd_virt *v = h->data;
 
 	pthread_mutex_destroy(&v->mu);
+	pthread_mutex_destroy(&v->conn_mu);
 	pthread_cond_destroy(&v->cond);
 	free(v->uri);
 	free(v);
@@ -703,14 +730,17 @@ static void free_async(uv_handle_t *h)
 void vcd_virt_free(struct vcd_virt *v)
 {
 	struct vcd_virt_job *job;
+	int i;
 
 	if (!v)
 		return;
 	pthread_mutex_lock(&v->mu);
 	v->stop = true;
-	pthread_cond_signal(&v->cond);
+	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->mu);
-	pthread_join(v->worker, NULL);
+	for (i = 0; i < v->n_workers; i++)
+		pthread_join(v->workers[i], NULL);
+	drop_conn(v);
 	atomic_store(&v->ev_stop, true);
 	virEventAddTimeout(0, wake_cb, NULL, NULL);
 	pthread_join(v->evthread, NULL);

@@ -4,8 +4,9 @@
  *
  * libvirt calls block (a start takes a fraction of a second, the first
  * call to a fresh libvirtd several seconds), and the agent's loop must keep
- * petting the watchdog and answering raft.  So every call runs in one
- * worker thread, one job at a time in submission order, and libvirt's own
+ * petting the watchdog and answering raft.  So every call runs in a small
+ * pool of worker threads (VCD_VIRT_WORKERS jobs at once, taken in
+ * submission order; results may come back in another order), and libvirt's own
  * event loop (domain lifecycle events, keepalives) runs in a second
  * thread.  Results and events come back to the agent's libuv loop through
  * a uv_async_t: every callback below runs on the loop thread.
@@ -27,6 +28,9 @@
 #define VCD_VIRT_NAME_LEN	128
 #define VCD_VIRT_UUID_LEN	37	/* 36 characters and the NUL */
 #define VCD_VIRT_MSG_LEN	512
+/* Jobs that run at once: a dead host's VMs start side by side here.  The
+ * caller keeps to one job per domain at a time. */
+#define VCD_VIRT_WORKERS	4
 
 enum vcd_virt_op {
 	VCD_VIRT_HOSTINFO = 1,	/* -> cpus, memory_kib, active (uuids) */
@@ -55,6 +59,7 @@ struct vcd_virt_job {
 	bool defined;			/* STATE */
 	pid_t pid;			/* START, STATE: the QEMU process, 0 if not found */
 	uint64_t took_ns;		/* the call itself, in the worker */
+	uint64_t submitted_ns;		/* CLOCK_MONOTONIC, set by vcd_virt_submit */
 	uint32_t cpus;			/* HOSTINFO */
 	uint64_t memory_kib;		/* HOSTINFO */
 	json_t *active;			/* HOSTINFO: [{"name","uuid","pid"}] of running domains */
