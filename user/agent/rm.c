@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mship.h"	/* vcd_now_ns() */
 #include "place.h"
 #include "rm.h"
 #include "virt.h"
@@ -63,7 +64,7 @@ struct lres {
 	char *xml;
 
 	enum lstate st;
-	uint64_t st_ns;			/* CLOCK_MONOTONIC of the last change of st */
+	uint64_t st_ns;			/* vcd_now_ns() of the last change of st */
 	pid_t pid;
 	struct pidwatch *watch;
 	bool busy;			/* a libvirt job is in flight */
@@ -119,25 +120,9 @@ struct vcd_rm {
 	void *closed_arg;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static double ms_since(uint64_t t0)
 {
-	return (double)(now_ns() - t0) / 1e6;
+	return (double)(vcd_now_ns() - t0) / 1e6;
 }
 
 static void schedule(struct vcd_rm *rm);
@@ -145,7 +130,7 @@ static void schedule(struct vcd_rm *rm);
 static void set_st(struct lres *l, enum lstate st)
 {
 	l->st = st;
-	l->st_ns = mono_ns();
+	l->st_ns = vcd_now_ns();
 }
 
 /* ------------------------------------------------------------------ */
@@ -369,7 +354,7 @@ static void watch_qemu(struct lres *l, pid_t pid)
 
 static uint32_t fails_within(const struct lres *l, uint64_t window_ns)
 {
-	uint64_t now = now_ns();
+	uint64_t now = vcd_now_ns();
 	uint32_t n = 0, i, kept = l->n_fail < RM_MAX_FAILS ? l->n_fail : RM_MAX_FAILS;
 
 	for (i = 0; i < kept; i++)
@@ -383,7 +368,7 @@ static void count_failure(struct lres *l, const char *why)
 	struct vcd_rm *rm = l->rm;
 	uint32_t n;
 
-	l->fail_ns[l->n_fail++ % RM_MAX_FAILS] = now_ns();
+	l->fail_ns[l->n_fail++ % RM_MAX_FAILS] = vcd_now_ns();
 	snprintf(l->last_failure, sizeof(l->last_failure), "%s", why);
 	n = fails_within(l, rm->p.restart_window_ms * 1000000ull);
 	if (n > rm->p.restart_limit) {
@@ -473,7 +458,7 @@ static void start(struct lres *l, uint64_t inc)
 	l->busy = true;
 	set_st(l, L_STARTING);
 	l->run_inc = inc;
-	l->start_ns = now_ns();
+	l->start_ns = vcd_now_ns();
 	vcd_info("resource %s: starting domain %s here (incarnation %" PRIu64 ")", l->name,
 		 l->domain, inc);
 	rm->host.emit(rm->host.ctx, "resource-starting",
@@ -638,7 +623,7 @@ static bool in_flight(void *ctx, const char *name)
 	struct vcd_rm *rm = ctx;
 	json_t *t = json_object_get(rm->inflight, name);
 
-	return t && now_ns() - (uint64_t)json_integer_value(t) < RM_INFLIGHT_MS * 1000000ull;
+	return t && vcd_now_ns() - (uint64_t)json_integer_value(t) < RM_INFLIGHT_MS * 1000000ull;
 }
 
 static void note_noplace(struct vcd_rm *rm, const struct vcd_place_decision *d)
@@ -684,7 +669,7 @@ static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 		pl->rm = rm;
 		strcpy(pl->name, d->name);
 		vcd_notice("DC: placing %s on node %u: %s", d->name, d->node, d->why);
-		json_object_set_new(rm->inflight, d->name, json_integer((json_int_t)now_ns()));
+		json_object_set_new(rm->inflight, d->name, json_integer((json_int_t)vcd_now_ns()));
 		snprintf(what, sizeof(what), "resource-place of %s on node %u", d->name, d->node);
 		if (rm->host.submit(rm->host.ctx, e, len, what, placed_done, pl) < 0)
 			json_object_del(rm->inflight, d->name);

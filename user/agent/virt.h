@@ -59,7 +59,7 @@ struct vcd_virt_job {
 	bool defined;			/* STATE */
 	pid_t pid;			/* START, STATE: the QEMU process, 0 if not found */
 	uint64_t took_ns;		/* the call itself, in the worker */
-	uint64_t submitted_ns;		/* CLOCK_MONOTONIC, set by vcd_virt_submit */
+	uint64_t submitted_ns;		/* CLOCK_BOOTTIME, set by vcd_virt_submit */
 	uint32_t cpus;			/* HOSTINFO */
 	uint64_t memory_kib;		/* HOSTINFO */
 	json_t *active;			/* HOSTINFO: [{"name","uuid","pid"}] of running domains */
