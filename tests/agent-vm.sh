@@ -15,8 +15,9 @@
 #                 use: refused with the reason, nothing changes
 #   placement     two VMs spread over the hosts, each QEMU registered for
 #                 the kill action
-#   crash         a VM's QEMU killed: restarted in place; killed past the
-#                 restart limit: released as failed, it runs elsewhere
+#   crash         a VM's QEMU killed: restarted in place; killed up to its
+#                 migration threshold (3): released as failed, it runs
+#                 elsewhere, and the state counts its failures there
 #   power loss    a host holding a VM loses power (agent, libvirtd, QEMUs
 #                 at once): its VM runs elsewhere after the window
 #   DC host       the DC's host loses power: a new DC recovers its VMs
@@ -282,18 +283,19 @@ kill -KILL "$pid"
 restarted() { local p; p=$(vm_qemu_pid "$h1" vm1) && [[ $p != "$pid" ]] && running_on 1 vm1 "$h1"; }
 check "crash: vm1's QEMU killed, restarted in place on host $h1" wait_for -t 30 restarted
 check "crash: the restart is logged with the count" \
-	ag_log_has "$h1" "resource vm1: its QEMU process exited; restarting it here \\(1 of 3"
-# Three more crashes within the restart window (restart-limit 3): the
-# fourth gives it up, and the DC places it on another host.
-for k in 2 3 4; do
+	ag_log_has "$h1" "resource vm1: its QEMU process exited; restarting it here \\(failure 1, migration threshold 3"
+# Two more crashes within the failure timeout (migration threshold 3,
+# failure timeout 60 s by default): the third gives it up, and the DC
+# places it on another host.
+for k in 2 3; do
 	pid=$(vm_qemu_pid "$h1" vm1) && kill -KILL "$pid"
-	((k < 4)) && wait_for -t 30 restarted
+	((k < 3)) && wait_for -t 30 restarted
 done
 moved_off() { running_elsewhere 1 vm1 "$h1"; }
-check "crash: past the restart limit vm1 is released as failed and runs elsewhere" \
+check "crash: at its migration threshold vm1 is released as failed and runs elsewhere" \
 	wait_for -t 30 moved_off
-check "crash: the state records where it failed (failed_on)" \
-	bash -c "'$VCTL' -s '$(ag_sock 1)' resource show vm1 --json | jq -e '.failed_on == [$h1]' >/dev/null"
+check "crash: the state counts its failures on host $h1" \
+	bash -c "'$VCTL' -s '$(ag_sock 1)' resource show vm1 --json | jq -e '.fails[\"$h1\"].count >= 3' >/dev/null"
 
 # ------------------------------------------------------------ partition
 
@@ -365,7 +367,7 @@ leaver=$(res_node 1 vm1)
 watcher=$(other_than "$leaver")
 before=$(fenced_lives "$watcher")
 check "leave: host $leaver leaves the cluster (vclusterctl cluster leave)" \
-	ag_ctl "$leaver" cluster leave --timeout 30
+	ag_ctl "$leaver" cluster leave --policy stop --timeout 30
 left_moved() { running_elsewhere "$watcher" vm1 "$leaver" &&
 	       [[ $(ag_node_state "$watcher" "$leaver") == left ]]; }
 check "leave: its VM was stopped, released and runs elsewhere; the node is left" \

@@ -16,8 +16,9 @@
 #      /var/cache/libvirt and /var/log/libvirt; a folder the machine lacks
 #      is made in a private overlay of its top folder, so the machine's own
 #      tree is never written;
-#   2. starts libvirtd (foreground, its output in HOSTDIR/vm/libvirtd.log)
-#      and waits for its socket in HOSTDIR/libvirt/ (the unix_sock_dir),
+#   2. starts libvirtd (foreground, its output in HOSTDIR/vm/libvirtd.log;
+#      also listening on TCP at the host's address, for migration) and
+#      waits for its socket in HOSTDIR/libvirt/ (the unix_sock_dir),
 #      which it links to /run/libvirt/libvirt-sock: qemu:///system (the
 #      agent's LIBVIRT_DEFAULT_URI) reaches it from inside;
 #   3. with VCD CONF LOG, starts the agent: VCD -c CONF >>LOG (unless
@@ -129,7 +130,9 @@ setup_mounts || die "cannot set up the host's mounts"
 # Niced, and the QEMUs it starts with it: tiny VMs booting under TCG eat
 # whole CPUs, and on this shared machine they must not starve the cluster
 # stack, as a real host's VMs do not (vclusterd.service runs at Nice=-10).
-nice -n 10 libvirtd --pid-file /run/libvirtd.pid >>"$H/vm/libvirtd.log" 2>&1 </dev/null &
+# --listen: also on TCP as libvirtd.conf says (the host's address only; for
+# peer-to-peer migration between the simulated hosts).
+nice -n 10 libvirtd --listen --pid-file /run/libvirtd.pid >>"$H/vm/libvirtd.log" 2>&1 </dev/null &
 wait_socket $! || die "libvirtd did not come up in ${LIBVIRTD_TIMEOUT_S} s (see $H/vm/libvirtd.log)"
 say "libvirtd up (pid $!)"
 # the default socket path too, so that qemu:///system works in here

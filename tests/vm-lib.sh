@@ -38,6 +38,13 @@
 #   vm_host_start I [--no-agent]    up when libvirtd answers (60 s at most)
 #   vm_hosts_start "I J.." [--no-agent]   the same, started side by side
 #   vm_host_uri I, vm_virsh I ARGS...
+#   vm_host_tcp_uri I               host I's libvirtd seen from the other
+#                                   hosts (qemu+tcp://198.18.0.I:16509/system;
+#                                   reachable from the hosts' netns only)
+#   vm_migrate I J NAME [VIRSH-ARGS...]   live peer-to-peer migration of
+#                                   NAME from host I to host J (virsh
+#                                   migrate --live --p2p; the guest's
+#                                   memory goes over 198.18.0.0/24 too)
 #   vm_host_power_off I             SIGKILL of the init; returns when every
 #                                   process of the host is gone
 #   vm_host_freeze I, vm_host_thaw I   SIGSTOP / SIGCONT of every process
@@ -48,9 +55,15 @@
 #                                   after it was fenced)
 #   vm_host_pids I, vm_host_init_pid I, vm_host_agent_pid I,
 #   vm_qemu_pid I VM, vm_host_dir I, vm_serial I VM (the VM's console)
-#   vm_xml NAME [MEM_MIB], vm_uuid NAME    a tiny VM (TCG, direct kernel
-#                                   boot of a Debian kernel and a busybox
-#                                   initramfs, no disk, no NIC)
+#   vm_guest_uptime I VM            the guest's uptime (seconds, as in its
+#                                   /proc/uptime) in the last line its init
+#                                   wrote to host I's serial file
+#   vm_xml NAME [MEM_MIB [CMDLINE]], vm_uuid NAME
+#                                   a tiny VM (TCG, direct kernel boot of
+#                                   a Debian kernel and a busybox
+#                                   initramfs, no disk, no NIC; its init
+#                                   writes "vcvm NAME up SECONDS" to the
+#                                   console every second)
 #   vm_teardown                     every host down, logs kept (each start
 #                                   registers it with at_exit unless it is
 #                                   the latest cleanup already, so it runs
@@ -76,6 +89,10 @@ VM_QEMU=${VM_QEMU:-/usr/bin/qemu-system-x86_64}
 VM_START_TIMEOUT_S=${VM_START_TIMEOUT_S:-60}
 VM_GONE_TIMEOUT_S=${VM_GONE_TIMEOUT_S:-20}
 VM_CAPS_DIR=qemu/capabilities	# under /var/cache/libvirt
+VM_LIBVIRTD_PORT=16509		# libvirtd's TCP port, at each host's address
+# The version of _vm_initrd's init: a kept initrd.gz of another version is
+# made again (bump it with every change of the init).
+VM_INITRD_VERSION=2
 
 declare -a VM_INIT	# host I's init (PID 1 of its namespace)
 declare -a VM_UNSHARE	# its parent, unshare, our child
@@ -86,6 +103,7 @@ declare -a VM_UP_MS	# how long host I's last start took
 vm_host_dir() { echo "$AG_DIR/n$1"; }
 vm_host_init_pid() { _vm_init_alive "$1" && echo "${VM_INIT[$1]}"; }
 vm_host_uri() { echo "qemu:///system?socket=$AG_DIR/n$1/libvirt/libvirt-sock"; }
+vm_host_tcp_uri() { echo "qemu+tcp://$(vc_addr "$1" 0):$VM_LIBVIRTD_PORT/system"; }
 
 vm_virsh()
 {
@@ -98,16 +116,22 @@ vm_virsh()
 # ------------------------------------------------------------- assets
 
 # vm_assets: the guest kernel and initramfs in $VM_ASSETS, made once (under
-# a lock: suites may run side by side).
+# a lock: suites may run side by side), the initramfs again when its init
+# is of another version ($VM_ASSETS/initrd.version).
 vm_assets()
 {
-	[[ -s $VM_ASSETS/vmlinuz && -s $VM_ASSETS/initrd.gz ]] && return 0
+	[[ -s $VM_ASSETS/vmlinuz && -s $VM_ASSETS/initrd.gz ]] && _vm_initrd_current && return 0
 	mkdir -p "$VM_ASSETS" || return 1
 	(
 		flock 9
 		[[ -s $VM_ASSETS/vmlinuz ]] || _vm_kernel || exit 1
-		[[ -s $VM_ASSETS/initrd.gz ]] || _vm_initrd || exit 1
+		[[ -s $VM_ASSETS/initrd.gz ]] && _vm_initrd_current || _vm_initrd || exit 1
 	) 9>"$VM_ASSETS/.lock"
+}
+
+_vm_initrd_current()
+{
+	[[ $(cat "$VM_ASSETS/initrd.version" 2>/dev/null) == "$VM_INITRD_VERSION" ]]
 }
 
 # _vm_kernel: any bootable bzImage: the guest kernels of tools/fetch-kernels
@@ -128,7 +152,12 @@ _vm_kernel()
 }
 
 # _vm_initrd: busybox and an init that says which VM it is on the serial
-# console, then idles (a VM need not do more: the suites watch QEMU).
+# console, then idles but for a line a second with the guest's uptime
+# ("vcvm NAME up 12.34", /proc/uptime's first field): after a live
+# migration the destination's serial file goes on from a larger uptime
+# than the source's last line (the guest did not reboot).  The suites
+# watch QEMU and these lines, nothing else.  With vcbusy=1 on the kernel
+# command line a shell loop keeps the vCPU busy as well.
 _vm_initrd()
 {
 	local d rc=0
@@ -141,16 +170,28 @@ _vm_initrd()
 	cat >"$d/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t devtmpfs dev /dev
 for a in $(/bin/busybox cat /proc/cmdline); do
-	case $a in vcvm=*) vm=${a#vcvm=} ;; esac
+	case $a in
+	vcvm=*) vm=${a#vcvm=} ;;
+	vcbusy=1) busy=1 ;;
+	esac
 done
 echo "vcluster test VM ${vm:-?} up"
-while :; do /bin/busybox sleep 3600; done
+# vcbusy=1: a vCPU that never idles, for the checker's tests
+[ -n "$busy" ] && while :; do :; done </dev/null &
+while :; do
+	read -r up idle </proc/uptime
+	echo "vcvm ${vm:-?} up $up"
+	/bin/busybox sleep 1
+done
 EOF
 	chmod 755 "$d/init"
 	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$VM_ASSETS/initrd.gz.tmp" || rc=1
 	rm -rf "$d"
-	((rc == 0)) && mv "$VM_ASSETS/initrd.gz.tmp" "$VM_ASSETS/initrd.gz"
+	((rc == 0)) || return 1
+	mv "$VM_ASSETS/initrd.gz.tmp" "$VM_ASSETS/initrd.gz" &&
+		echo "$VM_INITRD_VERSION" >"$VM_ASSETS/initrd.version"
 }
 
 # vm_uuid NAME: a fixed UUID derived from the name (version 4 layout).
@@ -162,11 +203,16 @@ vm_uuid()
 	echo "${h:0:8}-${h:8:4}-4${h:13:3}-8${h:17:3}-${h:20:12}"
 }
 
-# vm_xml NAME [MEM_MIB]: the domain XML of a tiny VM.  It is the same for
-# every host: the serial file is in the host's private /var/log/libvirt.
+# vm_xml NAME [MEM_MIB [CMDLINE]]: the domain XML of a tiny VM.  It is the
+# same for every host: the serial file is in the host's private
+# /var/log/libvirt.  CMDLINE adds to the kernel's (e.g. vcbusy=1).  It
+# migrates between the hosts as it is: kernel, initramfs and emulator are
+# the machine's own files, the same on every host; the serial file's
+# folder exists on each (a migrated VM goes on writing to the target's);
+# no disk, no NIC; libvirt pins machine='pc' to the version it started with.
 vm_xml()
 {
-	local name=$1 mem=${2:-128}
+	local name=$1 mem=${2:-128} extra=${3:+ $3}
 
 	vm_assets || return 1
 	cat <<EOF
@@ -179,7 +225,7 @@ vm_xml()
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$VM_ASSETS/vmlinuz</kernel>
     <initrd>$VM_ASSETS/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 vcvm=$name</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 vcvm=$name$extra</cmdline>
   </os>
   <features><acpi/></features>
   <clock offset='utc'/>
@@ -202,6 +248,35 @@ EOF
 # vm_serial I NAME: the VM's serial output on host I, so far.
 vm_serial() { cat "$AG_DIR/n$1/vm/log/qemu/$2.serial" 2>/dev/null; }
 
+# vm_guest_uptime I NAME: the uptime in the last whole "vcvm NAME up S"
+# line of host I's serial file; fails when there is none.  A last line
+# still being written (the console writes byte by byte) is not whole:
+# read fails on it, so the loop ends before it.
+vm_guest_uptime()
+{
+	local f=$AG_DIR/n$1/vm/log/qemu/$2.serial want="vcvm $2 up " line up=
+
+	[[ -r $f ]] || return 1
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		[[ $line == "$want"* && ${line#"$want"} =~ ^[0-9]+\.[0-9]+$ ]] && up=${line#"$want"}
+	done < <(tail -n 5 "$f")
+	[[ -n $up ]] && echo "$up"
+}
+
+# vm_migrate I J NAME [VIRSH-ARGS...]: live migration of NAME from host I
+# to host J, peer to peer: host I's libvirtd talks to host J's over TCP
+# and QEMU sends the memory to J's migration_host (both 198.18.0.J).
+# Without --persistent the domain is transient on J and stays defined
+# (inactive) on I.
+vm_migrate()
+{
+	local i=$1 j=$2 name=$3
+
+	shift 3
+	vm_virsh "$i" migrate --live --p2p "$@" "$name" "$(vm_host_tcp_uri "$j")"
+}
+
 # ------------------------------------------------------------- host files
 
 # _vm_host_files I: host I's passwd, group and libvirt configuration (the
@@ -218,12 +293,24 @@ _vm_host_files()
 		echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >>"$h/vm/etc/passwd"
 	grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>"$h/vm/etc/group"
 	grep -q '^kvm:' /etc/group || echo 'kvm:x:64056:' >>"$h/vm/etc/group"
+	# TCP without authentication (auth_tcp = "none") is for these test
+	# namespaces only: the address exists solely on the rig's private
+	# bridge.  Never configure a real host like this.  vm-host-init.sh
+	# starts libvirtd with --listen, without which it ignores listen_tcp.
 	cat >"$h/vm/etc/libvirt/libvirtd.conf" <<-EOF
 	# host $i of a vcluster VM suite (tests/vm-lib.sh)
 	unix_sock_dir = "$h/libvirt"
 	host_uuid = "$(printf '6c766972-7400-4000-8000-%012d' "$i")"
 	log_outputs = "3:stderr"
+	# peer-to-peer migration: test namespaces only, no authentication
+	listen_tls = 0
+	listen_tcp = 1
+	listen_addr = "$(vc_addr "$i" 0)"
+	tcp_port = "$VM_LIBVIRTD_PORT"
+	auth_tcp = "none"
 	EOF
+	# migration_host: the address the source's QEMU sends the guest's
+	# memory to (the host name, libvirt's default, resolves nowhere here).
 	cat >"$h/vm/etc/libvirt/qemu.conf" <<-EOF
 	# host $i of a vcluster VM suite (tests/vm-lib.sh)
 	user = "root"
@@ -232,6 +319,8 @@ _vm_host_files()
 	cgroup_controllers = [ ]
 	namespaces = [ ]
 	stdio_handler = "file"
+	migration_host = "$(vc_addr "$i" 0)"
+	migration_address = "$(vc_addr "$i" 0)"
 	EOF
 }
 

@@ -21,6 +21,23 @@
 #               thawed: none stopped, libvirtd answers, the VM runs
 #   comeback    host 1 started again: the VM is still defined there and
 #               libvirt knows it is not running (runtime state was lost)
+#   migration   another tiny VM (its vCPU kept busy) boots on host 1 and
+#               migrates live, peer to peer (virsh migrate --live --p2p,
+#               libvirtd to libvirtd over TCP at 198.18.0.I): to host 2 and
+#               back; each time its QEMU runs on the target only, started
+#               with -incoming, and the guest's uptime goes on there (it
+#               did not reboot)
+#   executor    the agent's MIGRATE job (user/agent/virt.c, run by
+#               user/agent/tests/virt-drive inside host 1) moves it to host
+#               3 (persistent there, autostart off, undefined on host 1);
+#               on the way back at 1 MiB/s, STATE and HOSTINFO on host 1
+#               say paused, "migration", incoming; the job's timeout aborts
+#               it and the VM stays on host 3
+#   checker     verify accepts those four migrations (the guest ran on one
+#               side at a time: the samples saw it run on each source up to
+#               the hand-over); a migration whose source is resumed
+#               afterwards (plain QEMUs, a busy guest) fails it; verify's
+#               rules on hand-written records (tools/vmcheck.d/selftest.sh)
 #   teardown    nothing of the hosts is left: processes, netns, mounts,
 #               files
 
@@ -40,7 +57,7 @@ fi
 [[ -x $VM_QEMU ]] || skip_all "$VM_QEMU is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 
-plan 15
+plan 24
 
 VMCHECK=$REPO/tools/vmcheck
 WORK=$(mktemp -d /tmp/vm-rig.XXXXXX)
@@ -247,6 +264,267 @@ if vm_host_start 1 --no-agent; then
 else
 	not_ok "comeback: host 1 up again, vm1 defined there and shut off" "vm_host_start 1 failed"
 fi
+
+# ------------------------------------------------------------- live migration
+
+# mig1, a tiny VM of its own (vm1 stays on host 2), under a recorder of its
+# own, goes from host 1 to host 2 and back (virsh), to host 3 and halfway
+# back (the executor's MIGRATE job, virt-drive).  Its vCPU is kept busy, so
+# that the checker sees the guest run on each side (an idle one barely
+# runs: see Documentation/invariant-checker.rst).
+MIGF=$WORK/mig.jsonl
+"$VMCHECK" record --out "$MIGF" 2>"$MIGF.err" &
+REC=$!
+wait_for -t 10 grep -q '"ev":"hello"' "$MIGF" || bail_out "the recorder did not start: $(cat "$MIGF.err")"
+vm_xml mig1 128 vcbusy=1 >"$WORK/mig1.xml" || bail_out "vm_xml failed"
+
+# uptime_above I SECONDS: host I's console shows mig1 up longer than that.
+uptime_above()
+{
+	local up
+
+	up=$(vm_guest_uptime "$1" mig1) && awk -v a="$2" -v b="$up" 'BEGIN { exit !(b > a) }'
+}
+
+booted()
+{
+	vm_virsh 1 define "$WORK/mig1.xml" >/dev/null && vm_virsh 1 start mig1 >/dev/null || return 1
+	wait_for -t 60 uptime_above 1 1 || { echo "serial: $(vm_serial 1 mig1 | tail -n 3)"; return 1; }
+	echo "up $(vm_guest_uptime 1 mig1) s"
+}
+if out=$(booted 2>&1); then
+	ok "migration: mig1 boots on host 1, its console says its uptime every second ($out)"
+else
+	not_ok "migration: mig1 boots on host 1, its console says its uptime every second" "$out"
+fi
+
+# moved I J: mig1 runs on host J only, in J's netns, from a QEMU started
+# with -incoming (a migration's target), and libvirt there says running.
+moved()
+{
+	local q cmd s
+
+	wait_for -t 10 not vm_qemu_pid "$1" mig1 || { echo "mig1 still has a QEMU on host $1"; return 1; }
+	q=$(vm_qemu_pid "$2" mig1) || { echo "no QEMU of mig1 on host $2"; return 1; }
+	[[ $(proc_ns "$q" net) == $(netns_ino "$2") ]] || { echo "QEMU $q not in $VC_NS$2"; return 1; }
+	cmd=$(tr '\0' ' ' <"/proc/$q/cmdline")
+	[[ $cmd == *" -incoming "* ]] || { echo "QEMU $q was not started with -incoming: $cmd"; return 1; }
+	s=$(vm_virsh "$2" domstate mig1)
+	[[ ${s%%$'\n'*} == running ]] || { echo "mig1 on host $2: $s"; return 1; }
+}
+
+# went_on I J: the guest did not reboot: host J's console goes on with a
+# larger uptime than the last line host I's got.
+went_on()
+{
+	local last
+
+	last=$(vm_guest_uptime "$1" mig1) || { echo "no uptime line on host $1"; return 1; }
+	if ! wait_for -t 10 uptime_above "$2" "$last"; then
+		echo "host $1's last uptime $last s, host $2's $(vm_guest_uptime "$2" mig1) s"
+		return 1
+	fi
+	echo "host $1's last $last s, host $2 goes on at $(vm_guest_uptime "$2" mig1) s"
+}
+
+# virsh_move I J: vm_migrate, then both checks; how long virsh took.
+virsh_move()
+{
+	local t out dt
+
+	t=$(date +%s%N)
+	out=$(vm_migrate "$1" "$2" mig1 2>&1) || { echo "virsh migrate: $out"; return 1; }
+	t=$(ms_since "$t")
+	# the guest's pause, from the source's statistics (a transient domain
+	# is gone after it left: no statistics)
+	dt=$(vm_virsh "$1" domjobinfo --completed mig1 2>/dev/null |
+		awk '/^Total downtime/ { print $3, $4 }')
+	echo "virsh $t ms${dt:+, the guest paused $dt}"
+	moved "$1" "$2" && went_on "$1" "$2"
+}
+for hop in "1 2" "2 1"; do
+	read -r a b <<<"$hop"
+	if out=$(virsh_move "$a" "$b" 2>&1); then
+		ok "migration: host $a -> host $b live and peer to peer, the guest goes on (${out//$'\n'/; })"
+	else
+		not_ok "migration: host $a -> host $b live and peer to peer, the guest goes on" "$out"
+	fi
+done
+
+# ------------------------------------------------------------- the executor
+
+# The agent's libvirt executor (user/agent/virt.c) runs its MIGRATE job
+# through user/agent/tests/virt-drive, inside the host as the agent runs:
+# its netns, PID and mount namespace (its /proc, libvirtd's default socket).
+VIRT_DRIVE=$REPO/user/agent/build/tests/virt-drive
+make -s -C "$REPO/user/agent" virt-drive >"$WORK/make.log" 2>&1 ||
+	diag "make -C user/agent virt-drive failed: $(tail -n 5 "$WORK/make.log")"
+drive_in() { local i=$1; shift; nsenter -t "${VM_INIT[i]}" -n -p -m "$VIRT_DRIVE" "$@"; }
+MIG_UUID=$(vm_uuid mig1)
+
+# host_pid PID: the PID as the host's own namespace numbers it.
+host_pid() { awk '/^NSpid:/ { print $NF }' "/proc/$1/status"; }
+
+job_move()
+{
+	local out d
+
+	[[ -x $VIRT_DRIVE ]] || { echo "no $VIRT_DRIVE"; return 1; }
+	out=$(drive_in 1 migrate "$MIG_UUID" "$(vm_host_tcp_uri 3)" \
+		--flags live,p2p,persist-dest,undefine-source) || { echo "$out"; return 1; }
+	moved 1 3 && went_on 1 3 || return 1
+	d=$(vm_virsh 3 dominfo mig1)
+	grep -q '^Persistent: *yes' <<<"$d" && grep -q '^Autostart: *disable' <<<"$d" ||
+		{ echo "on host 3: $d"; return 1; }
+	! vm_virsh 1 dominfo mig1 >/dev/null 2>&1 || { echo "mig1 still defined on host 1"; return 1; }
+	jq -r '"job \(.took_ns / 1000000 | floor) ms"' <<<"$out"
+}
+if out=$(job_move 2>&1); then
+	ok "executor: MIGRATE host 1 -> host 3 (live, p2p, persist-dest, undefine-source): runs there, persistent, autostart off, gone from host 1 (${out//$'\n'/; })"
+else
+	not_ok "executor: MIGRATE host 1 -> host 3 (live, p2p, persist-dest, undefine-source)" "$out"
+fi
+
+# Back to host 1 at 1 MiB/s with a 3 s timeout: too slow, so the target's
+# side can be looked at, and the timeout aborts the job.
+drive_in 3 migrate "$MIG_UUID" "$(vm_host_tcp_uri 1)" --bandwidth 1 --timeout-ms 3000 \
+	>"$WORK/slow.json" 2>&1 &
+SLOW=$!
+incoming_seen()
+{
+	drive_in 1 state "$MIG_UUID" >"$WORK/state.json" &&
+		jq -e '.paused and .incoming' "$WORK/state.json" >/dev/null
+}
+incoming()
+{
+	local q
+
+	wait_for -t 3 incoming_seen || { echo "state on host 1: $(cat "$WORK/state.json")"; return 1; }
+	jq -e '.running and .why == "migration" and .reason == 2' "$WORK/state.json" >/dev/null ||
+		{ echo "state on host 1: $(cat "$WORK/state.json")"; return 1; }
+	q=$(vm_qemu_pid 1 mig1) || { echo "no incoming QEMU on host 1"; return 1; }
+	[[ $(jq .pid "$WORK/state.json") == "$(host_pid "$q")" ]] ||
+		{ echo "state's pid is not QEMU $q ($(host_pid "$q") in host 1): $(cat "$WORK/state.json")"; return 1; }
+	drive_in 1 hostinfo | jq -e --arg u "$MIG_UUID" \
+		'any(.active[]; .uuid == $u and .paused and .incoming and .why == "migration")' >/dev/null ||
+		{ echo "hostinfo on host 1: $(drive_in 1 hostinfo)"; return 1; }
+	drive_in 3 state "$MIG_UUID" | jq -e '.running and (.paused | not)' >/dev/null ||
+		{ echo "state on host 3: $(drive_in 3 state "$MIG_UUID")"; return 1; }
+}
+check "executor: STATE on the target while a migration comes in: paused, why \"migration\", incoming, its QEMU; HOSTINFO lists it so; the source runs" incoming
+slow_rc=0
+wait "$SLOW" || slow_rc=$?
+aborted()
+{
+	jq -e '.err == -110 and (.msg | test("aborted after 3000 ms"))' "$WORK/slow.json" >/dev/null ||
+		{ echo "exit $slow_rc: $(cat "$WORK/slow.json")"; return 1; }
+	wait_for -t 10 not vm_qemu_pid 1 mig1 || { echo "an incoming QEMU is left on host 1"; return 1; }
+	[[ $(vm_virsh 3 domstate mig1 | head -n 1) == running ]] || { echo "mig1 not running on host 3"; return 1; }
+	jq -r '"\(.took_ns / 1000000 | floor) ms"' "$WORK/slow.json"
+}
+if out=$(aborted 2>&1); then
+	ok "executor: the MIGRATE job's timeout aborts it (-ETIMEDOUT after $out): mig1 runs on host 3, no QEMU left on host 1"
+else
+	not_ok "executor: the MIGRATE job's timeout aborts it" "$out"
+fi
+
+# ------------------------------------------------------------- checker
+
+kill -TERM "$REC" && wait "$REC"
+rc=$?
+REC=
+rc2=0
+migv=$("$VMCHECK" verify "$MIGF") || rc2=$?
+diag "$migv"
+migs_ok()
+{
+	((rc == 0)) || { echo "the recorder exited $rc: $(cat "$MIGF.err")"; return 1; }
+	((rc2 == 0)) || { echo "verify exited $rc2"; return 1; }
+	[[ $(grep -c "^ok migration: vm mig1: pid [0-9]* (${VC_NS}[0-9]) -> pid [0-9]* (${VC_NS}[0-9]), overlap [0-9]* ms, guest ran on one side only" <<<"$migv") == 4 ]] ||
+		{ echo "not four migrations ok"; return 1; }
+	grep -q "^ok migration: vm mig1: pid [0-9]* (${VC_NS}3) -> pid [0-9]* (${VC_NS}1), .*(aborted: the destination ended first)$" <<<"$migv" ||
+		{ echo "the aborted one is not reported"; return 1; }
+	# the samples saw the busy guest run on the source, up to each hand-over
+	[[ $(grep -c "^#   source pid [0-9]*: vCPUs ran .*, the guest last in " <<<"$migv") == 4 ]] ||
+		{ echo "the samples did not see the guest run on each source"; return 1; }
+	grep -q "^OK: [0-9]* QEMU lifetimes, 4 migration(s), 0 violation(s)" <<<"$migv"
+}
+check "checker: verify finds the four migrations (the aborted one too) ok: the guest ran on one side only" migs_ok
+vm_virsh 3 destroy mig1 >/dev/null 2>&1
+
+# Two plain QEMUs of a busy guest in hosts 1 and 2, migrated over QEMU's
+# monitor, after which the source is resumed: both run the guest, and
+# verify must say so, naming both.
+NEGF=$WORK/neg.jsonl
+declare -A NEGQ=()
+neg_kill()
+{
+	local p
+
+	for p in "${NEGQ[@]}"; do kill -KILL "$p" && { wait "$p"; } 2>/dev/null; done
+	NEGQ=()
+}
+at_exit neg_kill
+# hmp I CMD: one command to QEMU's monitor on host I (tcp 198.18.0.I:4444).
+hmp()
+{
+	ip netns exec "$VC_NS$1" bash -c 'exec 3<>"/dev/tcp/$1/4444" || exit 1
+		printf "%s\n" "$2" >&3; sleep 0.2; timeout 0.3 cat <&3; exit 0' _ "$(vc_addr "$1" 0)" "$2" |
+		tr -d '\r'
+}
+neg_qemu()	# I [ARGS...]
+{
+	local i=$1
+
+	shift
+	ip netns exec "$VC_NS$i" "$VM_QEMU" -name guest=neg1,debug-threads=on -accel tcg -machine pc \
+		-m 128 -nodefaults -no-user-config -display none -kernel "$VM_ASSETS/vmlinuz" \
+		-initrd "$VM_ASSETS/initrd.gz" -append "console=ttyS0 quiet panic=-1 vcvm=neg1 vcbusy=1" \
+		-serial "file:$WORK/neg$i.serial" \
+		-monitor "tcp:$(vc_addr "$i" 0):4444,server=on,wait=off" "$@" </dev/null >"$WORK/neg$i.log" 2>&1 &
+	NEGQ[$i]=$!
+}
+neg_migrated() { hmp 1 "info migrate" | grep -q "Migration status: completed"; }
+# resumed_source: the scenario, in this shell (it starts processes that the
+# cleanups must know); diagnostics on stdout.
+resumed_source()
+{
+	"$VMCHECK" record --out "$NEGF" 2>"$NEGF.err" &
+	REC=$!
+	wait_for -t 10 grep -q '"ev":"hello"' "$NEGF" || { echo "no recorder: $(cat "$NEGF.err")"; return 1; }
+	neg_qemu 1
+	wait_for -t 60 grep -q "^vcvm neg1 up" "$WORK/neg1.serial" || { echo "neg1 did not boot"; return 1; }
+	neg_qemu 2 -incoming "tcp:$(vc_addr 2 0):4445"
+	wait_for -t 10 hmp 2 "info status" || { echo "no monitor on host 2"; return 1; }
+	hmp 1 "migrate -d tcp:$(vc_addr 2 0):4445" >/dev/null
+	wait_for -t 30 neg_migrated || { echo "not migrated: $(hmp 1 "info migrate")"; return 1; }
+	hmp 1 cont >/dev/null
+	hmp 1 "info status" | grep -q "VM status: running" || { echo "host 1 did not resume"; return 1; }
+	sleep 1
+}
+neg_verify()
+{
+	local out rc=0
+
+	out=$("$VMCHECK" verify "$NEGF") || rc=$?
+	((rc == 1)) && grep -q "^FAIL migration: vm neg1: pid [0-9]* (${VC_NS}1) -> pid [0-9]* (${VC_NS}2), .*the guest ran on both sides" <<<"$out" &&
+		grep -q "^#   both ran in " <<<"$out" || { echo "verify exited $rc: $out"; return 1; }
+	grep -m 1 "^#   both ran in " <<<"$out"
+}
+out=
+resumed_source >"$WORK/neg.out" 2>&1
+neg_rc=$?
+neg_kill
+rec_kill
+REC=
+if ((neg_rc == 0)) && out=$(neg_verify 2>&1); then
+	ok "checker: a migration whose source is resumed (plain QEMUs, busy guest) fails verify, naming both (${out#\#   })"
+else
+	not_ok "checker: a migration whose source is resumed (plain QEMUs, busy guest) fails verify, naming both" \
+		"$(cat "$WORK/neg.out")${out:+$'\n'$out}"
+fi
+check "checker: verify on hand-written records (tools/vmcheck.d/selftest.sh)" \
+	"$REPO/tools/vmcheck.d/selftest.sh" "$VMCHECK"
 
 # ------------------------------------------------------------- teardown
 

@@ -23,6 +23,7 @@ PKGS=(
 	python3 python3-yaml python3-jsonschema
 	iproute2 iputils-ping ethtool nftables jq stress-ng
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
+	libxml2-dev resource-agents
 )
 
 die() { echo "deps.sh: $*" >&2; exit 1; }

@@ -288,6 +288,13 @@ enum {
 	OPT_LIMIT	= 1 << 4,
 	OPT_XML		= 1 << 5,
 	OPT_DOMAIN	= 1 << 6,
+	OPT_OCF		= 1 << 7,
+	OPT_PARAM	= 1 << 8,
+	OPT_OP		= 1 << 9,
+	OPT_NODE	= 1 << 10,
+	OPT_META	= 1 << 11,	/* the placement policy's options (meta_opts[]) */
+	OPT_META_UNSET	= 1 << 12,	/* their --no- forms, which remove a key */
+	OPT_POLICY	= 1 << 13,	/* cluster leave --policy migrate|stop|freeze */
 };
 
 struct agent_opts {
@@ -297,7 +304,15 @@ struct agent_opts {
 	const char *ready_file;
 	const char *xml_file;
 	const char *domain;
+	const char *ocf;	/* "ocf:PROVIDER:TYPE" */
+	const char *policy;	/* --policy */
 	bool history;
+	bool has_node;
+	uint32_t node;		/* --node */
+	/* Built as the options come; NULL until one does (opts_release). */
+	json_t *params;		/* --param KEY=VALUE: {"KEY":"VALUE"} */
+	json_t *ops;		/* --op NAME=DUR: {"start_ms":N, ...} */
+	json_t *meta;		/* {"priority":N, ...}; null: remove the key */
 	int n_pos;		/* positional arguments, in pos[] */
 	char *pos[4];
 };
@@ -314,7 +329,374 @@ static const struct {
 	{ OPT_LIMIT, "--limit", true },
 	{ OPT_XML, "--xml", true },
 	{ OPT_DOMAIN, "--domain", true },
+	{ OPT_OCF, "--ocf", true },
+	{ OPT_PARAM, "--param", true },
+	{ OPT_OP, "--op", true },
+	{ OPT_NODE, "--node", true },
+	{ OPT_POLICY, "--policy", true },
 };
+
+/*
+ * The placement policy ("meta"), one option per key.  The ranges are the
+ * agent's (agent/policy.h): it checks them again, and the policy against
+ * the cluster, when it commits; checking here too names the option.
+ */
+#define META_PRIORITY_MAX		1000000	/* and -1000000 */
+#define META_SCORE_MAX			1000000	/* prefer scores, stickiness */
+#define META_SCORE_DEFAULT		100	/* --prefer NODE without =SCORE */
+#define META_THRESHOLD_MAX		1000000
+#define META_FAILURE_TIMEOUT_MAX_MS	(366LL * 24 * 3600 * 1000)
+#define META_FAILURE_TIMEOUT_DEFAULT_MS	60000
+#define OP_DURATION_MAX_MS		(24LL * 3600 * 1000)	/* --op: a day */
+
+enum meta_kind {
+	META_INT,	/* an integer in [min, max] */
+	META_DUR,	/* a duration (DUR), in ms, [min, max] */
+	META_PREFER,	/* NODE[=SCORE] into {"NODE":SCORE}, score in [min, max] */
+	META_NODES,	/* NODE into [NODE, ...] */
+	META_NAMES,	/* RESOURCE into ["RESOURCE", ...] */
+};
+
+static const struct meta_opt {
+	const char *opt;	/* "--priority"; "--no-priority" removes the key */
+	const char *key;	/* "priority" */
+	enum meta_kind kind;
+	int64_t min, max;
+} meta_opts[] = {
+	{ "--priority", "priority", META_INT, -META_PRIORITY_MAX, META_PRIORITY_MAX },
+	{ "--prefer", "prefer", META_PREFER, 1, META_SCORE_MAX },
+	{ "--ban", "ban", META_NODES, 0, 0 },
+	{ "--with", "with", META_NAMES, 0, 0 },
+	{ "--apart", "apart", META_NAMES, 0, 0 },
+	{ "--after", "after", META_NAMES, 0, 0 },
+	{ "--stickiness", "stickiness", META_INT, 0, META_SCORE_MAX },
+	{ "--migration-threshold", "migration_threshold", META_INT, 0, META_THRESHOLD_MAX },
+	{ "--failure-timeout", "failure_timeout_ms", META_DUR, 0, META_FAILURE_TIMEOUT_MAX_MS },
+};
+
+/* --op NAME=DUR: the OCF operation a resource-add override sets. */
+static const struct {
+	const char *name;
+	const char *key;
+} op_keys[] = {
+	{ "start-timeout", "start_ms" },
+	{ "stop-timeout", "stop_ms" },
+	{ "monitor-timeout", "monitor_ms" },
+	{ "monitor-interval", "monitor_interval_ms" },
+};
+
+#define DUR_VALID "valid: a whole number with ms, s, min or h, or without a unit for seconds, " \
+		  "e.g. 500ms, 20s, 2min"
+
+static void opts_release(struct agent_opts *o)
+{
+	json_decref(o->params);
+	json_decref(o->ops);
+	json_decref(o->meta);
+	o->params = o->ops = o->meta = NULL;
+}
+
+/* A signed decimal integer within [min, max]: -EINVAL, -ERANGE. */
+static int parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end || (s[0] != '-' && (s[0] < '0' || s[0] > '9')))
+		return -EINVAL;
+	if (errno || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+/*
+ * DUR: "500ms", "20s", "2min", "1h", "20" (seconds): a whole number and a
+ * unit, as OCF meta-data and the agent write durations (also "msec",
+ * "sec", "m", "hr").  -EINVAL: not one; -ERANGE: above @max_ms.
+ */
+static int parse_duration_ms(const char *s, int64_t max_ms, int64_t *ret_ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "msec", 1 }, { "s", 1000 }, { "sec", 1000 },
+		{ "m", 60000 }, { "min", 60000 }, { "h", 3600000 }, { "hr", 3600000 },
+	};
+	unsigned long long n;
+	char *end;
+	size_t i;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (errno || n > (unsigned long long)(max_ms / units[i].ms))
+			return -ERANGE;
+		*ret_ms = (int64_t)n * units[i].ms;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "500 ms", "20 s", "2 min", "1 h": the largest unit that is exact. */
+static const char *duration_text(int64_t ms, char *buf, size_t size)
+{
+	if (ms >= 3600000 && ms % 3600000 == 0)
+		snprintf(buf, size, "%lld h", (long long)(ms / 3600000));
+	else if (ms >= 60000 && ms % 60000 == 0)
+		snprintf(buf, size, "%lld min", (long long)(ms / 60000));
+	else if (ms >= 1000 && ms % 1000 == 0)
+		snprintf(buf, size, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%lld ms", (long long)ms);
+	return buf;
+}
+
+/* The usage error for a bad duration given to @what ("--op stop-timeout"). */
+static int bad_duration(const struct cmd_ctx *ctx, const char *what, const char *val, int r,
+			int64_t min_ms, int64_t max_ms)
+{
+	char why[320], lo[32], hi[32];
+
+	if (r == -ERANGE || r == 0)
+		snprintf(why, sizeof(why), "%s: '%s' is out of range (valid: %s to %s)", what, val,
+			 min_ms ? duration_text(min_ms, lo, sizeof(lo)) : "0",
+			 duration_text(max_ms, hi, sizeof(hi)));
+	else
+		snprintf(why, sizeof(why), "%s: '%s' is not a duration (" DUR_VALID ")", what, val);
+	return usage(ctx, why);
+}
+
+static int bad_node(const struct cmd_ctx *ctx, const char *what, const char *val)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s: '%s' is not a node id (valid: 1..4294967295)", what, val);
+	return usage(ctx, why);
+}
+
+static int given_twice(const struct cmd_ctx *ctx, const char *what, const char *item)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%.100s%s%.100s given twice", what, item[0] ? " " : "", item);
+	return usage(ctx, why);
+}
+
+/* An OCF parameter name: it becomes OCF_RESKEY_NAME in the agent's environment. */
+static bool param_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+/* --param KEY=VALUE */
+static int add_param(const struct cmd_ctx *ctx, struct agent_opts *o, const char *val)
+{
+	const char *eq = strchr(val, '=');
+	char why[320], *key;
+	int r;
+
+	if (!eq || !param_name_ok(val, (size_t)(eq - val))) {
+		snprintf(why, sizeof(why), "--param: '%s' is not KEY=VALUE (valid: a KEY of letters, "
+			 "digits and _, not starting with a digit; e.g. state=/run/web.state)", val);
+		return usage(ctx, why);
+	}
+	key = strndup(val, (size_t)(eq - val));
+	if (!o->params)
+		o->params = json_object();
+	if (!key || !o->params) {
+		free(key);
+		say(ctx, "out of memory");
+		return VC_EXIT_FAILURE;
+	}
+	r = json_object_get(o->params, key) ? given_twice(ctx, "--param", key) : VC_EXIT_OK;
+	if (r == VC_EXIT_OK)
+		json_object_set_new(o->params, key, json_string(eq + 1));
+	free(key);
+	return r;
+}
+
+/* --op NAME=DUR */
+static int add_op(const struct cmd_ctx *ctx, struct agent_opts *o, const char *val)
+{
+	const char *eq = strchr(val, '=');
+	char why[320], what[64];
+	int64_t ms = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; eq && i < sizeof(op_keys) / sizeof(op_keys[0]); i++)
+		if (strlen(op_keys[i].name) == (size_t)(eq - val) &&
+		    strncmp(val, op_keys[i].name, (size_t)(eq - val)) == 0)
+			break;
+	if (!eq || i == sizeof(op_keys) / sizeof(op_keys[0])) {
+		snprintf(why, sizeof(why), "--op: '%s' is not NAME=DUR (valid names: start-timeout, "
+			 "stop-timeout, monitor-timeout, monitor-interval)", val);
+		return usage(ctx, why);
+	}
+	snprintf(what, sizeof(what), "--op %s", op_keys[i].name);
+	r = parse_duration_ms(eq + 1, OP_DURATION_MAX_MS, &ms);
+	if (r < 0 || ms < 1)
+		return bad_duration(ctx, what, eq + 1, r, 1, OP_DURATION_MAX_MS);
+	if (!o->ops)
+		o->ops = json_object();
+	if (!o->ops) {
+		say(ctx, "out of memory");
+		return VC_EXIT_FAILURE;
+	}
+	if (json_object_get(o->ops, op_keys[i].key))
+		return given_twice(ctx, what, "");
+	json_object_set_new(o->ops, op_keys[i].key, json_integer(ms));
+	return VC_EXIT_OK;
+}
+
+/* --prefer NODE[=SCORE] into {"NODE": SCORE}. */
+static int add_prefer(const struct cmd_ctx *ctx, json_t *prefer, const struct meta_opt *m,
+		      const char *val)
+{
+	const char *eq = strchr(val, '=');
+	size_t len = eq ? (size_t)(eq - val) : strlen(val);
+	int64_t score = META_SCORE_DEFAULT;
+	char why[320], node_text[16];
+	uint32_t node;
+
+	snprintf(node_text, sizeof(node_text), "%.*s", (int)(len < 15 ? len : 15), val);
+	if (len >= sizeof(node_text) || vc_parse_u32(node_text, 1, UINT32_MAX, &node) < 0 ||
+	    (eq && parse_int(eq + 1, m->min, m->max, &score) < 0)) {
+		snprintf(why, sizeof(why), "%s: '%s' is not NODE[=SCORE] (valid: a node id "
+			 "1..4294967295 and a score 1..%lld, default %d; e.g. 2 or 2=50)",
+			 m->opt, val, (long long)m->max, META_SCORE_DEFAULT);
+		return usage(ctx, why);
+	}
+	snprintf(node_text, sizeof(node_text), "%" PRIu32, node);
+	if (json_object_get(prefer, node_text))
+		return given_twice(ctx, m->opt, node_text);
+	json_object_set_new(prefer, node_text, json_integer(score));
+	return VC_EXIT_OK;
+}
+
+/* --ban NODE, --with/--apart/--after RESOURCE: appended to a list. */
+static int add_item(const struct cmd_ctx *ctx, json_t *list, const struct meta_opt *m,
+		    const char *val)
+{
+	json_t *item, *have;
+	uint32_t node;
+	size_t i;
+
+	if (m->kind == META_NODES && vc_parse_u32(val, 1, UINT32_MAX, &node) < 0)
+		return bad_node(ctx, m->opt, val);
+	if (m->kind == META_NAMES && !val[0])
+		return usage(ctx, "an empty resource name");
+	item = m->kind == META_NODES ? json_integer(node) : json_string(val);
+	json_array_foreach(list, i, have) {
+		if (json_equal(have, item)) {
+			json_decref(item);
+			return given_twice(ctx, m->opt, val);
+		}
+	}
+	json_array_append_new(list, item);
+	return VC_EXIT_OK;
+}
+
+/* A meta option with its value: the key's value, made or extended. */
+static int set_meta(const struct cmd_ctx *ctx, struct agent_opts *o, const struct meta_opt *m,
+		    const char *val)
+{
+	json_t *have;
+	char why[320];
+	int64_t v = 0;
+	int r;
+
+	if (!o->meta)
+		o->meta = json_object();
+	if (!o->meta) {
+		say(ctx, "out of memory");
+		return VC_EXIT_FAILURE;
+	}
+	have = json_object_get(o->meta, m->key);
+	if (json_is_null(have)) {
+		snprintf(why, sizeof(why), "%s and --no-%s contradict each other", m->opt, m->opt + 2);
+		return usage(ctx, why);
+	}
+	if (have && (m->kind == META_INT || m->kind == META_DUR))
+		return given_twice(ctx, m->opt, "");
+	if (m->kind == META_PREFER || m->kind == META_NODES || m->kind == META_NAMES) {
+		if (!have) {
+			have = m->kind == META_PREFER ? json_object() : json_array();
+			json_object_set_new(o->meta, m->key, have);
+		}
+		return m->kind == META_PREFER ? add_prefer(ctx, have, m, val)
+					      : add_item(ctx, have, m, val);
+	}
+	if (m->kind == META_DUR) {
+		r = parse_duration_ms(val, m->max, &v);
+		if (r < 0)
+			return bad_duration(ctx, m->opt, val, r, m->min, m->max);
+	} else if (parse_int(val, m->min, m->max, &v) < 0) {
+		snprintf(why, sizeof(why), "%s: '%s' is not a number (valid: %lld..%lld)", m->opt, val,
+			 (long long)m->min, (long long)m->max);
+		return usage(ctx, why);
+	}
+	json_object_set_new(o->meta, m->key, json_integer(v));
+	return VC_EXIT_OK;
+}
+
+/* --no-KEY: null, which the agent's merge takes as "remove the key". */
+static int unset_meta(const struct cmd_ctx *ctx, struct agent_opts *o, const struct meta_opt *m)
+{
+	json_t *have;
+	char why[256];
+
+	if (!o->meta)
+		o->meta = json_object();
+	if (!o->meta) {
+		say(ctx, "out of memory");
+		return VC_EXIT_FAILURE;
+	}
+	have = json_object_get(o->meta, m->key);
+	if (have && !json_is_null(have)) {
+		snprintf(why, sizeof(why), "%s and --no-%s contradict each other", m->opt, m->opt + 2);
+		return usage(ctx, why);
+	}
+	if (have) {
+		snprintf(why, sizeof(why), "--no-%s", m->opt + 2);
+		return given_twice(ctx, why, "");
+	}
+	json_object_set_new(o->meta, m->key, json_null());
+	return VC_EXIT_OK;
+}
+
+/* @arg as a meta option allowed in @allowed; *unset for its --no- form. */
+static const struct meta_opt *find_meta(const char *arg, unsigned int allowed, bool *unset)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(meta_opts) / sizeof(meta_opts[0]); i++) {
+		*unset = false;
+		if ((allowed & OPT_META) && strcmp(arg, meta_opts[i].opt) == 0)
+			return &meta_opts[i];
+		*unset = true;
+		if ((allowed & OPT_META_UNSET) && strncmp(arg, "--no-", 5) == 0 &&
+		    strcmp(arg + 5, meta_opts[i].opt + 2) == 0)
+			return &meta_opts[i];
+	}
+	return NULL;
+}
 
 static int set_opt(const struct cmd_ctx *ctx, struct agent_opts *o, unsigned int flag,
 		   const char *name, const char *val)
@@ -333,41 +715,59 @@ static int set_opt(const struct cmd_ctx *ctx, struct agent_opts *o, unsigned int
 			 name, val, flag == OPT_COUNT ? UINT64_MAX : (uint64_t)UINT32_MAX);
 		return usage(ctx, why);
 	}
+	if (flag == OPT_NODE && vc_parse_u32(val, 1, UINT32_MAX, &o->node) < 0)
+		return bad_node(ctx, name, val);
+	if (flag == OPT_PARAM)
+		return add_param(ctx, o, val);
+	if (flag == OPT_OP)
+		return add_op(ctx, o, val);
 	if (flag == OPT_READY)
 		o->ready_file = val;
 	if (flag == OPT_XML)
 		o->xml_file = val;
 	if (flag == OPT_DOMAIN)
 		o->domain = val;
+	if (flag == OPT_OCF)
+		o->ocf = val;
+	if (flag == OPT_POLICY)
+		o->policy = val;
+	if (flag == OPT_NODE)
+		o->has_node = true;
 	if (flag == OPT_HISTORY)
 		o->history = true;
 	return VC_EXIT_OK;
 }
 
-/* Options in @allowed anywhere; at most @max_pos positional arguments. */
-static int parse_opts(const struct cmd_ctx *ctx, int argc, char **argv, unsigned int allowed,
+static int parse_args(const struct cmd_ctx *ctx, int argc, char **argv, unsigned int allowed,
 		      int max_pos, struct agent_opts *o)
 {
+	const struct meta_opt *m;
 	char why[256];
+	bool unset;
 	int i, r;
 
-	*o = (struct agent_opts){ .timeout_ms = -1 };
 	for (i = 0; i < argc; i++) {
 		size_t k;
 
 		for (k = 0; k < sizeof(known_opts) / sizeof(known_opts[0]); k++)
 			if ((allowed & known_opts[k].flag) && strcmp(argv[i], known_opts[k].name) == 0)
 				break;
-		if (k < sizeof(known_opts) / sizeof(known_opts[0])) {
+		m = k < sizeof(known_opts) / sizeof(known_opts[0]) ? NULL :
+		    find_meta(argv[i], allowed, &unset);
+		if (k < sizeof(known_opts) / sizeof(known_opts[0]) || m) {
+			bool has_value = m ? !unset : known_opts[k].has_value;
 			const char *val = NULL;
 
-			if (known_opts[k].has_value && i + 1 >= argc) {
+			if (has_value && i + 1 >= argc) {
 				snprintf(why, sizeof(why), "'%s' needs a value", argv[i]);
 				return usage(ctx, why);
 			}
-			if (known_opts[k].has_value)
+			if (has_value)
 				val = argv[++i];
-			r = set_opt(ctx, o, known_opts[k].flag, known_opts[k].name, val);
+			if (m)
+				r = unset ? unset_meta(ctx, o, m) : set_meta(ctx, o, m, val);
+			else
+				r = set_opt(ctx, o, known_opts[k].flag, known_opts[k].name, val);
 			if (r != VC_EXIT_OK)
 				return r;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
@@ -381,6 +781,23 @@ static int parse_opts(const struct cmd_ctx *ctx, int argc, char **argv, unsigned
 		}
 	}
 	return VC_EXIT_OK;
+}
+
+/*
+ * Options in @allowed anywhere; at most @max_pos positional arguments.
+ * What the options built (params, ops, meta) is the caller's to
+ * opts_release(), on success only.
+ */
+static int parse_opts(const struct cmd_ctx *ctx, int argc, char **argv, unsigned int allowed,
+		      int max_pos, struct agent_opts *o)
+{
+	int r;
+
+	*o = (struct agent_opts){ .timeout_ms = -1 };
+	r = parse_args(ctx, argc, argv, allowed, max_pos, o);
+	if (r != VC_EXIT_OK)
+		opts_release(o);
+	return r;
 }
 
 static int reply_timeout_ms(const struct agent_opts *o)
@@ -610,6 +1027,21 @@ static void print_node_table(const json_t *status)
 	print_pending_fences(nodes);
 }
 
+/* The cluster-wide properties (cluster set, cluster maintenance), when the
+ * agent reports them. */
+static void print_cluster_settings(const json_t *c)
+{
+	char b[2][64];
+
+	if (!json_is_object(c))
+		return;
+	printf("shutdown-policy %s, migrate-max %s%s\n",
+	       get_text(c, "shutdown_policy", b[0], sizeof(b[0])),
+	       get_text(c, "migrate_max", b[1], sizeof(b[1])),
+	       json_is_true(json_object_get(c, "maintenance")) ?
+	       "; CLUSTER MAINTENANCE: no resource is started, stopped or moved" : "");
+}
+
 static void print_status_head(const json_t *s)
 {
 	char b[8][128];
@@ -622,6 +1054,7 @@ static void print_status_head(const json_t *s)
 	       get_text(s, "dc", b[3], sizeof(b[3])),
 	       get_text(s, "term", b[4], sizeof(b[4])), get_text(s, "raft_state", b[5], sizeof(b[5])),
 	       json_is_true(q) ? "quorate" : json_is_false(q) ? "NOT quorate" : "quorum unknown");
+	print_cluster_settings(json_object_get(s, "cluster_properties"));
 }
 
 /* ---- resources ---- */
@@ -640,29 +1073,148 @@ static const char *where_text(const json_t *r, char *buf, size_t size)
 	return buf;
 }
 
-static void print_resource_row(const json_t *r)
+static void print_resource_row(const json_t *r, const char *flags, int flags_width)
 {
 	char b[4][64];
 	const char *why = json_string_value(json_object_get(r, "why"));
 	const char *note = json_string_value(json_object_get(r, "note"));
 
-	printf("%-20s %-4s %-8s %-9s %s\n", get_text(r, "name", b[0], sizeof(b[0])),
+	if (!note || !*note)
+		flags_width = 0;	/* nothing after the flags: no padding */
+	printf("%-20s %-4s %-8s %-9s %-*s%s%s\n", get_text(r, "name", b[0], sizeof(b[0])),
 	       get_text(r, "type", b[1], sizeof(b[1])), where_text(r, b[2], sizeof(b[2])),
 	       json_is_true(json_object_get(r, "removing")) ? "removing" :
-	       get_text(r, "status", b[3], sizeof(b[3])), note ? note : "");
+	       get_text(r, "status", b[3], sizeof(b[3])), flags_width, flags,
+	       flags_width ? " " : "", flags_width ? note : "");
 	if (why && *why)
 		printf("%-20s   why: %s\n", "", why);
 }
 
+static int64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The resource's failure timeout: its meta's, else the agent's default. */
+static int64_t failure_timeout_ms(const json_t *r)
+{
+	json_t *v = json_object_get(json_object_get(r, "meta"), "failure_timeout_ms");
+
+	return json_is_integer(v) ? json_integer_value(v) : META_FAILURE_TIMEOUT_DEFAULT_MS;
+}
+
+/* How many of the failures in @fail (one node's) still count at @now_ms:
+ * all while the last is younger than the failure timeout (or it is 0). */
+static json_int_t failcount(const json_t *r, const json_t *fail, int64_t now_ms)
+{
+	json_int_t count = json_integer_value(json_object_get(fail, "count"));
+	json_int_t last_ms = json_integer_value(json_object_get(fail, "last_ms"));
+	int64_t timeout_ms = failure_timeout_ms(r);
+
+	if (timeout_ms > 0 && now_ms - last_ms >= timeout_ms)
+		return 0;
+	return count;
+}
+
+static int cmp_node_keys(const void *a, const void *b)
+{
+	unsigned long x = strtoul(*(const char *const *)a, NULL, 10);
+	unsigned long y = strtoul(*(const char *const *)b, NULL, 10);
+
+	return x < y ? -1 : x > y;
+}
+
+/* The node ids of @obj's keys, in numeric order (at most @max). */
+static size_t sorted_node_keys(const json_t *obj, const char **keys, size_t max)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)obj, key, v)
+		if (n < max)
+			keys[n++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_node_keys);
+	return n;
+}
+
+#define MAX_LISTED_NODES 128	/* more than a cluster has (VC_MAX_PEERS + 1) */
+
+/* "fails 2@h1 1@h3": the failures that count now, per host; "" for none. */
+static const char *fails_text(const json_t *r, int64_t now_ms, char *buf, size_t size)
+{
+	const json_t *fails = json_object_get(r, "fails");
+	const char *keys[MAX_LISTED_NODES];
+	size_t i, n, len = 0;
+
+	buf[0] = '\0';
+	n = sorted_node_keys(fails, keys, MAX_LISTED_NODES);
+	for (i = 0; i < n && len + 1 < size; i++) {
+		json_int_t c = failcount(r, json_object_get(fails, keys[i]), now_ms);
+
+		if (c > 0)
+			len += (size_t)snprintf(buf + len, size - len, "%s%" JSON_INTEGER_FORMAT "@h%s",
+						len ? " " : "fails ", c, keys[i]);
+	}
+	return buf;
+}
+
+/* "disabled,maintenance,moving to 3,frozen for 2,move target 3,fails 2@h1";
+ * "-" for none. */
+static const char *resource_flags_text(const json_t *r, int64_t now_ms, char *buf, size_t size)
+{
+	json_int_t moving = json_integer_value(json_object_get(json_object_get(r, "migrating"),
+							       "node"));
+	json_int_t frozen = json_integer_value(json_object_get(r, "frozen_on"));
+	json_int_t target = json_integer_value(json_object_get(r, "target_node"));
+	char word[256];
+
+	buf[0] = '\0';
+	if (json_is_false(json_object_get(r, "enabled")))
+		add_word(buf, size, "disabled");
+	if (json_is_true(json_object_get(r, "maintenance")))
+		add_word(buf, size, "maintenance");
+	if (moving > 0) {
+		snprintf(word, sizeof(word), "moving to %" JSON_INTEGER_FORMAT, moving);
+		add_word(buf, size, word);
+	}
+	if (frozen > 0) {
+		snprintf(word, sizeof(word), "frozen for %" JSON_INTEGER_FORMAT, frozen);
+		add_word(buf, size, word);
+	}
+	if (target > 0) {
+		snprintf(word, sizeof(word), "move target %" JSON_INTEGER_FORMAT, target);
+		add_word(buf, size, word);
+	}
+	if (fails_text(r, now_ms, word, sizeof(word))[0])
+		add_word(buf, size, word);
+	return buf[0] ? buf : "-";
+}
+
 static void print_resource_table(const json_t *res)
 {
+	int64_t now_ms = realtime_ms();
+	char flags[512];
+	int width = 5;		/* "FLAGS" */
 	size_t i;
 
 	if (!json_array_size(res))
 		return;
-	printf("\n%-20s %-4s %-8s %-9s %s\n", "RESOURCE", "TYPE", "WHERE", "STATUS", "NOTE");
+	for (i = 0; i < json_array_size(res); i++) {
+		int w = (int)strlen(resource_flags_text(json_array_get(res, i), now_ms, flags,
+							sizeof(flags)));
+
+		width = w > width ? w : width;
+	}
+	printf("\n%-20s %-4s %-8s %-9s %-*s %s\n", "RESOURCE", "TYPE", "WHERE", "STATUS", width,
+	       "FLAGS", "NOTE");
 	for (i = 0; i < json_array_size(res); i++)
-		print_resource_row(json_array_get(res, i));
+		print_resource_row(json_array_get(res, i),
+				   resource_flags_text(json_array_get(res, i), now_ms, flags,
+						       sizeof(flags)), width);
 }
 
 static char *read_file(const struct cmd_ctx *ctx, const char *path)
@@ -698,6 +1250,50 @@ static char *read_file(const struct cmd_ctx *ctx, const char *path)
 	return buf;
 }
 
+/* "ocf:PROVIDER:TYPE", by its form: the agent checks the names and that
+ * the agent is installed. */
+static bool ocf_agent_form_ok(const char *s)
+{
+	const char *p = s + 4, *colon;
+
+	if (strncmp(s, "ocf:", 4) != 0)
+		return false;
+	colon = strchr(p, ':');
+	return colon && colon > p && colon[1] && !strchr(colon + 1, ':');
+}
+
+/* What resource add needs beyond the options' own checks. */
+static int resource_add_usage(const struct cmd_ctx *ctx, const struct agent_opts *o)
+{
+	char why[256];
+
+	if (o->n_pos < 1)
+		return usage(ctx, "missing NAME");
+	if (!!o->xml_file + !!o->domain + !!o->ocf != 1)
+		return usage(ctx, "give one of --xml FILE (a libvirt domain XML), --domain DOMAIN "
+			     "(defined on this host) or --ocf ocf:PROVIDER:TYPE (an OCF resource agent)");
+	if (o->ocf && !ocf_agent_form_ok(o->ocf)) {
+		snprintf(why, sizeof(why), "--ocf: '%s' is not an OCF agent (valid: ocf:PROVIDER:TYPE, "
+			 "e.g. ocf:heartbeat:Dummy)", o->ocf);
+		return usage(ctx, why);
+	}
+	if (!o->ocf && (o->params || o->ops))
+		return usage(ctx, "--param and --op are for --ocf resources only");
+	return VC_EXIT_OK;
+}
+
+/* Move *@v (when set) into @obj under @key. */
+static void move_into(json_t *obj, const char *key, json_t **v)
+{
+	if (*v)
+		json_object_set_new(obj, key, *v);
+	*v = NULL;
+}
+
+/*
+ * {"name", one of "xml" | "domain" | "ocf", then for ocf "params" and
+ * "ops" when given, and "meta" when a policy option was given}.
+ */
 int cmd_resource_add(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct agent_opts o;
@@ -705,21 +1301,29 @@ int cmd_resource_add(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t *args;
 	int r;
 
-	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT | OPT_XML | OPT_DOMAIN, 1, &o);
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT | OPT_XML | OPT_DOMAIN | OPT_OCF | OPT_PARAM |
+		       OPT_OP | OPT_META, 1, &o);
 	if (r != VC_EXIT_OK)
 		return r;
-	if (o.n_pos < 1)
-		return usage(ctx, "missing NAME");
-	if (!o.xml_file == !o.domain)
-		return usage(ctx, "give --xml FILE (a libvirt domain XML) or --domain DOMAIN (defined on this host)");
-	if (o.xml_file) {
+	r = resource_add_usage(ctx, &o);
+	if (r == VC_EXIT_OK && o.xml_file) {
 		xml = read_file(ctx, o.xml_file);
-		if (!xml)
-			return VC_EXIT_FAILURE;
+		r = xml ? VC_EXIT_OK : VC_EXIT_FAILURE;
 	}
-	args = xml ? json_pack("{s:s,s:s}", "name", o.pos[0], "xml", xml)
-		   : json_pack("{s:s,s:s}", "name", o.pos[0], "domain", o.domain);
+	if (r != VC_EXIT_OK) {
+		opts_release(&o);
+		return r;
+	}
+	args = json_pack("{s:s,s:s}", "name", o.pos[0],
+			 xml ? "xml" : o.domain ? "domain" : "ocf",
+			 xml ? xml : o.domain ? o.domain : o.ocf);
 	free(xml);
+	if (args) {
+		move_into(args, "params", &o.params);
+		move_into(args, "ops", &o.ops);
+		move_into(args, "meta", &o.meta);
+	}
+	opts_release(&o);
 	r = change(ctx, "resource-add", args, &o);
 	if (r == VC_EXIT_OK && !ctx->json)
 		printf("resource %s added\n", o.pos[0]);
@@ -763,11 +1367,188 @@ int cmd_resource_list(struct cmd_ctx *ctx, int argc, char **argv)
 	return VC_EXIT_OK;
 }
 
+/* ---- resource show: the definition, the policy, the failures ---- */
+
+static const struct meta_opt *meta_opt_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(meta_opts) / sizeof(meta_opts[0]); i++)
+		if (strcmp(meta_opts[i].key, key) == 0)
+			return &meta_opts[i];
+	return NULL;
+}
+
+/* "node 2 (score 100), node 3 (score 50)", nodes in order. */
+static void print_prefer(const json_t *prefer)
+{
+	const char *keys[MAX_LISTED_NODES];
+	size_t i, n = sorted_node_keys(prefer, keys, MAX_LISTED_NODES);
+
+	for (i = 0; i < n; i++)
+		printf("%snode %s (score %" JSON_INTEGER_FORMAT ")", i ? ", " : "", keys[i],
+		       json_integer_value(json_object_get(prefer, keys[i])));
+}
+
+/* One policy value as a person reads it. */
+static void print_meta_value(const struct meta_opt *m, const json_t *v)
+{
+	json_int_t n = json_integer_value(v);
+	char b[64];
+	size_t i;
+
+	switch (m->kind) {
+	case META_PREFER:
+		print_prefer(v);
+		break;
+	case META_NODES:
+	case META_NAMES:
+		for (i = 0; i < json_array_size(v); i++)
+			printf("%s%s%s", i ? ", " : "", m->kind == META_NODES ? "node " : "",
+			       field_text(json_array_get(v, i), b, sizeof(b)));
+		break;
+	case META_DUR:
+		printf("%s", n ? duration_text(n, b, sizeof(b)) : "0 (failures never expire)");
+		break;
+	case META_INT:
+		printf("%" JSON_INTEGER_FORMAT "%s", n,
+		       !n && strcmp(m->key, "migration_threshold") == 0 ?
+		       " (failures never ban it from a node)" : "");
+		break;
+	}
+}
+
+/* The placement policy, one line per key set, named like the options that
+ * set it (resource update). */
+static void print_policy(const json_t *meta)
+{
+	const json_t *v;
+	const char *key;
+	char b[256];
+	size_t i;
+
+	if (!json_object_size(meta)) {
+		printf("policy: defaults\n");
+		return;
+	}
+	printf("policy:\n");
+	for (i = 0; i < sizeof(meta_opts) / sizeof(meta_opts[0]); i++) {
+		v = json_object_get(meta, meta_opts[i].key);
+		if (!v)
+			continue;
+		printf("  %-20s ", meta_opts[i].opt + 2);
+		print_meta_value(&meta_opts[i], v);
+		printf("\n");
+	}
+	json_object_foreach((json_t *)meta, key, v)	/* newer than this vclusterctl */
+		if (!meta_opt_of(key))
+			printf("  %-20s %s\n", key, field_text(v, b, sizeof(b)));
+}
+
+/* "2026-11-28 11:03:14" (local time) of CLOCK_REALTIME @ms. */
+static const char *wall_time_text(int64_t ms, char *buf, size_t size)
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!localtime_r(&sec, &tm) || !strftime(buf, size, "%F %T", &tm))
+		snprintf(buf, size, "%lld ms", (long long)ms);
+	return buf;
+}
+
+/* Per node: the failures recorded, the last one's time, whether they count. */
+static void print_failures(const json_t *r, int64_t now_ms)
+{
+	const json_t *fails = json_object_get(r, "fails");
+	const char *keys[MAX_LISTED_NODES];
+	size_t i, n = sorted_node_keys(fails, keys, MAX_LISTED_NODES);
+	char when[64];
+
+	for (i = 0; i < n; i++) {
+		const json_t *f = json_object_get(fails, keys[i]);
+
+		printf("%s  node %s: %" JSON_INTEGER_FORMAT ", the last at %s%s\n",
+		       i ? "" : "failures:\n", keys[i],
+		       json_integer_value(json_object_get(f, "count")),
+		       wall_time_text(json_integer_value(json_object_get(f, "last_ms")), when,
+				      sizeof(when)),
+		       failcount(r, f, now_ms) ? "" : " (expired: older than the failure-timeout)");
+	}
+}
+
+/* "key=value key=value" of an object of scalars, keys in its order. */
+static void print_pairs(const char *title, const json_t *obj)
+{
+	const json_t *v;
+	const char *key;
+	char b[256];
+	bool first = true;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		printf("%s%s=%s", first ? title : " ", key, field_text(v, b, sizeof(b)));
+		first = false;
+	}
+	if (!first)
+		printf("\n");
+}
+
+static void print_ocf_definition(const json_t *def)
+{
+	const json_t *t = json_object_get(def, "timeouts");
+	char b[4][64];
+
+	printf("agent %s, monitor every %s\n", get_text(def, "agent", b[0], sizeof(b[0])),
+	       duration_text(json_integer_value(json_object_get(def, "monitor_interval_ms")),
+			     b[1], sizeof(b[1])));
+	if (json_is_object(t))
+		printf("timeouts: start %s, stop %s, monitor %s\n",
+		       duration_text(json_integer_value(json_object_get(t, "start_ms")), b[1],
+				     sizeof(b[1])),
+		       duration_text(json_integer_value(json_object_get(t, "stop_ms")), b[2],
+				     sizeof(b[2])),
+		       duration_text(json_integer_value(json_object_get(t, "monitor_ms")), b[3],
+				     sizeof(b[3])));
+	print_pairs("params: ", json_object_get(def, "params"));
+}
+
+static void print_vm_definition(const json_t *def)
+{
+	char b[64];
+
+	printf("domain %s, UUID %s, %lld MiB, %lld vCPUs\n",
+	       get_text(def, "domain", b, sizeof(b)),
+	       json_string_value(json_object_get(def, "uuid")) ?: "?",
+	       (long long)json_integer_value(json_object_get(def, "memory_kib")) / 1024,
+	       (long long)json_integer_value(json_object_get(def, "vcpus")));
+}
+
+static void print_resource_details(const json_t *res)
+{
+	const json_t *def = json_object_get(res, "definition");
+	const char *type = json_string_value(json_object_get(res, "type"));
+	json_t *one = json_pack("[O]", res);
+	char *failed;
+
+	print_resource_table(one);
+	json_decref(one);
+	printf("\n");
+	if (type && strcmp(type, "ocf") == 0)
+		print_ocf_definition(def);
+	else
+		print_vm_definition(def);
+	if (json_object_get(res, "meta"))
+		print_policy(json_object_get(res, "meta"));
+	print_failures(res, realtime_ms());
+	failed = json_dumps(json_object_get(res, "failed_on"), JSON_COMPACT);
+	if (json_array_size(json_object_get(res, "failed_on")) && failed)
+		printf("failed on nodes: %s\n", failed);
+	free(failed);
+}
+
 int cmd_resource_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct agent_opts o;
-	json_t *res = NULL, *def, *one;
-	char b[64], *failed;
+	json_t *res = NULL;
 	int r;
 
 	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 1, &o);
@@ -779,23 +1560,10 @@ int cmd_resource_show(struct cmd_ctx *ctx, int argc, char **argv)
 			  reply_timeout_ms(&o), &res);
 	if (r != VC_EXIT_OK)
 		return r;
-	if (ctx->json) {
+	if (ctx->json)
 		print_json(res);
-	} else {
-		def = json_object_get(res, "definition");
-		one = json_pack("[O]", res);
-		print_resource_table(one);
-		json_decref(one);
-		printf("\ndomain %s, UUID %s, %lld MiB, %lld vCPUs\n",
-		       get_text(def, "domain", b, sizeof(b)),
-		       json_string_value(json_object_get(def, "uuid")) ?: "?",
-		       (long long)json_integer_value(json_object_get(def, "memory_kib")) / 1024,
-		       (long long)json_integer_value(json_object_get(def, "vcpus")));
-		failed = json_dumps(json_object_get(res, "failed_on"), JSON_COMPACT);
-		if (json_array_size(json_object_get(res, "failed_on")) && failed)
-			printf("failed on nodes: %s\n", failed);
-		free(failed);
-	}
+	else
+		print_resource_details(res);
 	json_decref(res);
 	return VC_EXIT_OK;
 }
@@ -845,9 +1613,10 @@ int cmd_node_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* ---- commands that change something ---- */
 
-/* Send @cmd with @args; print the result's "message" (or, with --json, the
- * result). */
-static int change(struct cmd_ctx *ctx, const char *cmd, json_t *args, const struct agent_opts *o)
+/* Send @cmd with @args; print the result's "message", else @done (may be
+ * NULL); with --json the result. */
+static int change_done(struct cmd_ctx *ctx, const char *cmd, json_t *args,
+		       const struct agent_opts *o, const char *done)
 {
 	const char *msg;
 	json_t *res = NULL;
@@ -859,10 +1628,15 @@ static int change(struct cmd_ctx *ctx, const char *cmd, json_t *args, const stru
 	msg = json_string_value(json_object_get(res, "message"));
 	if (ctx->json)
 		print_json(res);
-	else if (msg)
-		printf("%s\n", msg);
+	else if (msg || done)
+		printf("%s\n", msg ? msg : done);
 	json_decref(res);
 	return VC_EXIT_OK;
+}
+
+static int change(struct cmd_ctx *ctx, const char *cmd, json_t *args, const struct agent_opts *o)
+{
+	return change_done(ctx, cmd, args, o, NULL);
 }
 
 static int parse_node(const struct cmd_ctx *ctx, const struct agent_opts *o, uint32_t *node)
@@ -959,9 +1733,251 @@ int cmd_cluster_join(struct cmd_ctx *ctx, int argc, char **argv)
 int cmd_cluster_leave(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct agent_opts o;
-	int r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 0, &o);
+	int r = parse_opts(ctx, argc, argv, OPT_TIMEOUT | OPT_POLICY, 0, &o);
 
-	return r != VC_EXIT_OK ? r : change(ctx, "cluster-leave", NULL, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.policy && strcmp(o.policy, "migrate") != 0 && strcmp(o.policy, "stop") != 0 &&
+	    strcmp(o.policy, "freeze") != 0)
+		return usage(ctx, "--policy must be migrate, stop or freeze");
+	return change(ctx, "cluster-leave",
+		      o.policy ? json_pack("{s:s}", "policy", o.policy) : NULL, &o);
+}
+
+/* ---- resource policy and flags, cluster properties ---- */
+
+/* "on" or "off" in @word (NULL: @dflt). */
+static int parse_on_off(const struct cmd_ctx *ctx, const char *word, bool dflt, bool *on)
+{
+	char why[256];
+
+	*on = dflt;
+	if (!word)
+		return VC_EXIT_OK;
+	if (strcmp(word, "on") != 0 && strcmp(word, "off") != 0) {
+		snprintf(why, sizeof(why), "'%s' is neither on nor off", word);
+		return usage(ctx, why);
+	}
+	*on = strcmp(word, "on") == 0;
+	return VC_EXIT_OK;
+}
+
+/* {"name","meta":{KEY: value | null}}: the agent merges it into the
+ * resource's policy; null removes a key. */
+int cmd_resource_update(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	char done[320];
+	json_t *args;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT | OPT_META | OPT_META_UNSET, 1, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1 || !o.meta) {
+		opts_release(&o);
+		return usage(ctx, o.n_pos < 1 ? "missing NAME" :
+			     "nothing to change (give policy options, e.g. --priority N or --no-ban)");
+	}
+	args = json_pack("{s:s,s:o}", "name", o.pos[0], "meta", o.meta);
+	o.meta = NULL;
+	snprintf(done, sizeof(done), "resource %s: policy updated", o.pos[0]);
+	return change_done(ctx, "resource-update", args, &o, done);
+}
+
+/* "resource enable NAME" and the like: {"name": NAME}; "resource NAME@what". */
+static int name_change(struct cmd_ctx *ctx, int argc, char **argv, const char *cmd,
+		       const char *what)
+{
+	struct agent_opts o;
+	char done[320];
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 1, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing NAME");
+	snprintf(done, sizeof(done), "resource %s%s", o.pos[0], what);
+	return change_done(ctx, cmd, json_pack("{s:s}", "name", o.pos[0]), &o, done);
+}
+
+int cmd_resource_enable(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return name_change(ctx, argc, argv, "resource-enable",
+			   " enabled: the cluster places and starts it");
+}
+
+int cmd_resource_disable(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return name_change(ctx, argc, argv, "resource-disable",
+			   " disabled: it stops where it runs and is placed nowhere");
+}
+
+int cmd_resource_clear(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return name_change(ctx, argc, argv, "resource-clear",
+			   ": move constraint cleared (it may stay where it runs)");
+}
+
+int cmd_resource_maintenance(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	char done[320];
+	bool on;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 2, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing NAME");
+	r = parse_on_off(ctx, o.n_pos > 1 ? o.pos[1] : NULL, true, &on);
+	if (r != VC_EXIT_OK)
+		return r;
+	snprintf(done, sizeof(done), "resource %s: maintenance %s", o.pos[0],
+		 on ? "on (the cluster neither starts, stops, restarts nor moves it)" :
+		 "off (the cluster manages it again)");
+	return change_done(ctx, "resource-maintenance",
+			   json_pack("{s:s,s:b}", "name", o.pos[0], "maintenance", on), &o, done);
+}
+
+/* {"name","node"}: the move is a constraint that stays until cleared. */
+int cmd_resource_move(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	char done[320];
+	uint32_t node;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 2, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 2)
+		return usage(ctx, o.n_pos ? "missing NODE (the node id to move it to)" : "missing NAME");
+	if (vc_parse_u32(o.pos[1], 1, UINT32_MAX, &node) < 0)
+		return bad_node(ctx, "NODE", o.pos[1]);
+	snprintf(done, sizeof(done), "resource %s: moving to node %" PRIu32, o.pos[0], node);
+	r = change_done(ctx, "resource-move",
+			json_pack("{s:s,s:I}", "name", o.pos[0], "node", (json_int_t)node), &o, done);
+	if (r == VC_EXIT_OK && !ctx->json)
+		printf("the move leaves a constraint: \"run on node %" PRIu32 "\" (clear it with '"
+		       PROG " resource clear %s')\n", node, o.pos[0]);
+	return r;
+}
+
+/* {"name","node"?}: without --node, the failures on every node. */
+int cmd_resource_cleanup(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	char done[320], on[32] = "every node";
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT | OPT_NODE, 1, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing NAME");
+	if (o.has_node)
+		snprintf(on, sizeof(on), "node %" PRIu32, o.node);
+	snprintf(done, sizeof(done), "resource %s: failures on %s forgotten", o.pos[0], on);
+	return change_done(ctx, "resource-cleanup",
+			   o.has_node ? json_pack("{s:s,s:I}", "name", o.pos[0], "node",
+						  (json_int_t)o.node)
+				      : json_pack("{s:s}", "name", o.pos[0]), &o, done);
+}
+
+int cmd_cluster_maintenance(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	bool on;
+	int r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 1, &o);
+	if (r == VC_EXIT_OK)
+		r = parse_on_off(ctx, o.n_pos ? o.pos[0] : NULL, true, &on);
+	if (r != VC_EXIT_OK)
+		return r;
+	return change_done(ctx, "cluster-maintenance", json_pack("{s:b}", "maintenance", on), &o,
+			   on ? "cluster maintenance on: the cluster neither starts, stops, restarts "
+				"nor moves any resource" :
+				"cluster maintenance off: the cluster manages its resources again");
+}
+
+#define CLUSTER_SET_VALID "valid: shutdown-policy migrate|stop|freeze, migrate-max N"
+#define MIGRATE_MAX_MAX 64	/* agent/state.h: VCD_STATE_MAX_MIGRATE_MAX */
+
+/* One "SETTING VALUE" of cluster set into @args. */
+static int cluster_setting(const struct cmd_ctx *ctx, const char *key, const char *val,
+			   json_t *args)
+{
+	static const char *const policies[] = { "migrate", "stop", "freeze" };
+	const char *json_key = strcmp(key, "shutdown-policy") == 0 ? "shutdown_policy" :
+			       strcmp(key, "migrate-max") == 0 ? "migrate_max" : NULL;
+	char why[256];
+	uint32_t n;
+	size_t i;
+
+	if (!json_key) {
+		snprintf(why, sizeof(why), "'%s' is no cluster setting (" CLUSTER_SET_VALID ")", key);
+		return usage(ctx, why);
+	}
+	if (json_object_get(args, json_key))
+		return given_twice(ctx, key, "");
+	if (!val) {
+		snprintf(why, sizeof(why), "'%s' needs a value (" CLUSTER_SET_VALID ")", key);
+		return usage(ctx, why);
+	}
+	if (json_key[0] == 'm') {
+		if (vc_parse_u32(val, 1, MIGRATE_MAX_MAX, &n) < 0) {
+			snprintf(why, sizeof(why), "migrate-max: '%s' is not a number (valid: 1..%d)",
+				 val, MIGRATE_MAX_MAX);
+			return usage(ctx, why);
+		}
+		json_object_set_new(args, json_key, json_integer(n));
+		return VC_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (strcmp(val, policies[i]) == 0)
+			break;
+	if (i == sizeof(policies) / sizeof(policies[0])) {
+		snprintf(why, sizeof(why), "'%s' is not a shutdown policy (valid: migrate, stop, freeze)",
+			 val);
+		return usage(ctx, why);
+	}
+	json_object_set_new(args, json_key, json_string(val));
+	return VC_EXIT_OK;
+}
+
+/* {"shutdown_policy"?, "migrate_max"?}: one or both. */
+int cmd_cluster_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct agent_opts o;
+	json_t *args;
+	char done[256];
+	int i, r;
+
+	r = parse_opts(ctx, argc, argv, OPT_TIMEOUT, 4, &o);
+	if (r != VC_EXIT_OK)
+		return r;
+	if (o.n_pos < 1)
+		return usage(ctx, "missing SETTING VALUE (" CLUSTER_SET_VALID ")");
+	args = json_object();
+	if (!args) {
+		say(ctx, "out of memory");
+		return VC_EXIT_FAILURE;
+	}
+	for (i = 0; i < o.n_pos && r == VC_EXIT_OK; i += 2)
+		r = cluster_setting(ctx, o.pos[i], i + 1 < o.n_pos ? o.pos[i + 1] : NULL, args);
+	if (r != VC_EXIT_OK) {
+		json_decref(args);
+		return r;
+	}
+	snprintf(done, sizeof(done), "cluster set:");
+	for (i = 0; i < o.n_pos; i += 2)
+		snprintf(done + strlen(done), sizeof(done) - strlen(done), " %s %s", o.pos[i],
+			 o.pos[i + 1]);
+	return change_done(ctx, "cluster-set", args, &o, done);
 }
 
 /* ---- events: watch, history ---- */
@@ -977,33 +1993,95 @@ static bool plain_word(const char *s)
 	return true;
 }
 
-/* "2026-11-28 11:03:14.123 node-fenced node=3 incarnation=5 reason=timeout" */
+/* A policy in key=value form: "priority=10 prefer=2:100,3:50 ban=3,4 with=db". */
+static void print_meta_pairs(const json_t *meta)
+{
+	const json_t *v, *item;
+	const char *key, *k;
+	char buf[256];
+	size_t i;
+
+	if (!json_object_size(meta))
+		printf(" meta=defaults");
+	json_object_foreach((json_t *)meta, key, v) {
+		printf(" %s=", key);
+		if (json_is_object(v)) {
+			i = 0;
+			json_object_foreach((json_t *)v, k, item)
+				printf("%s%s:%s", i++ ? "," : "", k, field_text(item, buf, sizeof(buf)));
+		} else if (json_is_array(v)) {
+			json_array_foreach(v, i, item)
+				printf("%s%s", i ? "," : "", field_text(item, buf, sizeof(buf)));
+		} else {
+			printf("%s", json_is_null(v) ? "unset" : field_text(v, buf, sizeof(buf)));
+		}
+	}
+}
+
+/* A field's value as text, saying what 0 means where it means something. */
+static const char *event_value_text(const char *event, const char *key, const json_t *v,
+				    char *buf, size_t size)
+{
+	bool zero = json_is_integer(v) && json_integer_value(v) == 0;
+
+	if (zero && strcmp(key, "node") == 0 && strcmp(event, "resource-cleanup") == 0)
+		return "all";		/* the failures on every node */
+	if (zero && (strcmp(key, "target_node") == 0 || strcmp(key, "frozen_on") == 0))
+		return "none";
+	return field_text(v, buf, size);
+}
+
+/* When it happened: the event's time_ns, else (a decision record) its
+ * time_ms; both CLOCK_REALTIME.  "-" when it carries neither. */
+static const char *event_time_text(const json_t *ev, char *when, size_t size)
+{
+	json_t *t_ns = json_object_get(ev, "time_ns"), *t_ms = json_object_get(ev, "time_ms");
+	int64_t ms;
+	size_t n;
+
+	if (json_is_integer(t_ns))
+		ms = json_integer_value(t_ns) / 1000000;
+	else if (json_is_integer(t_ms))
+		ms = json_integer_value(t_ms);
+	else
+		return "-";
+	wall_time_text(ms, when, size);
+	n = strlen(when);
+	snprintf(when + n, size - n, ".%03d", (int)(ms % 1000));
+	return when;
+}
+
+/*
+ * "2026-11-28 11:03:14.123 node-fenced node=3 incarnation=5 reason=timeout";
+ * a policy is spelled out ("priority=10 prefer=2:100"), and "op" is left
+ * out when the event is named after it (history's decision records).
+ */
 static void print_event(const json_t *ev)
 {
-	json_t *t = json_object_get(ev, "time_ns"), *v;
+	const char *event = json_string_value(json_object_get(ev, "event"));
+	bool timed = json_is_integer(json_object_get(ev, "time_ns"));
+	json_t *v;
 	const char *key;
 	char when[64] = "-", buf[256];
 
-	if (json_is_integer(t)) {
-		json_int_t ns = json_integer_value(t);
-		time_t sec = (time_t)(ns / 1000000000);
-		struct tm tm;
-
-		if (localtime_r(&sec, &tm))
-			snprintf(when + strftime(when, sizeof(when) - 8, "%F %T", &tm), 8, ".%03d",
-				 (int)(ns / 1000000 % 1000));
-	}
-	printf("%s %s", when, get_text(ev, "event", buf, sizeof(buf)));
+	printf("%s %s", event_time_text(ev, when, sizeof(when)),
+	       get_text(ev, "event", buf, sizeof(buf)));
 	json_object_foreach((json_t *)ev, key, v) {
-		if (!strcmp(key, "event") || !strcmp(key, "time_ns") || !strcmp(key, "seq"))
+		if (!strcmp(key, "event") || !strcmp(key, "time_ns") || !strcmp(key, "seq") ||
+		    (!timed && !strcmp(key, "time_ms")) ||
+		    (!strcmp(key, "op") && event && json_is_string(v) &&
+		     !strcmp(json_string_value(v), event)))
 			continue;
-		if (json_is_string(v) && !plain_word(json_string_value(v))) {
+		if (!strcmp(key, "meta") && json_is_object(v)) {
+			print_meta_pairs(v);
+		} else if (json_is_string(v) && !plain_word(json_string_value(v))) {
 			char *q = json_dumps(v, JSON_ENCODE_ANY);
 
 			printf(" %s=%s", key, q ? q : "?");
 			free(q);
 		} else {
-			printf(" %s=%s", key, field_text(v, buf, sizeof(buf)));
+			printf(" %s=%s", key, event_value_text(event ? event : "", key, v, buf,
+								 sizeof(buf)));
 		}
 	}
 	printf("\n");

@@ -3,7 +3,9 @@
  * vclusterctl's side of the agent's control socket (newline-delimited JSON,
  * Documentation/agent-protocol.rst): a small blocking client, and the
  * subcommands that use it (status, node list|standby|unstandby|maintenance|
- * confirm-fenced, cluster bootstrap|join|leave, watch, history).
+ * confirm-fenced, resource add|remove|list|show|update|enable|disable|
+ * maintenance|move|clear|cleanup, cluster bootstrap|join|leave|maintenance|
+ * set, watch, history).
  *
  * The client part depends on jansson only, so the agent's tests drive
  * the server with it.  Functions return 0 or a negative errno.
@@ -62,6 +64,13 @@ int cmd_resource_add(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_resource_remove(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_resource_list(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_resource_show(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_update(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_enable(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_disable(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_maintenance(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_move(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_clear(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resource_cleanup(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_node_list(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_node_standby(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_node_unstandby(struct cmd_ctx *ctx, int argc, char **argv);
@@ -70,6 +79,8 @@ int cmd_node_confirm_fenced(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_cluster_bootstrap(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_cluster_join(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_cluster_leave(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_cluster_maintenance(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_cluster_set(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_watch(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_history(struct cmd_ctx *ctx, int argc, char **argv);
 

@@ -24,8 +24,9 @@ const char vc_fence_keys_help[] =
 const char vc_agent_keys_help[] =
 	"cluster-name, transport, data-dir, control-socket, control-group, raft-port, "
 	"raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, "
-	"auto-bootstrap, fencer, libvirt-uri, monitor-interval-ms, restart-limit, "
-	"restart-window-ms";
+	"auto-bootstrap, fencer, libvirt-uri, monitor-interval-ms, hooks-dir, "
+	"hook-timeout-ms, hook-events, ocf-root, migrate-uri, migrate-data-uri, "
+	"migrate-timeout-ms, migrate-bandwidth-mib-s";
 static const char sections_valid[] =
 	"valid: [node], [fence], [agent], [peer N] with N in 1..4294967295";
 static const char actions_valid[] = "valid: log, kill, panic, reboot";
@@ -297,8 +298,197 @@ void vc_agent_cfg_defaults(struct vc_agent_cfg *cfg)
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	snprintf(cfg->libvirt_uri, sizeof(cfg->libvirt_uri), "%s", VC_AGENT_DEFAULT_LIBVIRT_URI);
 	cfg->monitor_ms = VC_AGENT_DEFAULT_MONITOR_MS;
-	cfg->restart_limit = VC_AGENT_DEFAULT_RESTART_LIMIT;
-	cfg->restart_window_ms = VC_AGENT_DEFAULT_RESTART_WINDOW_MS;
+	snprintf(cfg->hooks_dir, sizeof(cfg->hooks_dir), "%s", VC_AGENT_DEFAULT_HOOKS_DIR);
+	cfg->hook_timeout_ms = VC_AGENT_DEFAULT_HOOK_TIMEOUT_MS;
+	snprintf(cfg->hook_events, sizeof(cfg->hook_events), "%s", VC_AGENT_DEFAULT_HOOK_EVENTS);
+	snprintf(cfg->ocf_root, sizeof(cfg->ocf_root), "%s", VC_AGENT_DEFAULT_OCF_ROOT);
+	snprintf(cfg->migrate_uri, sizeof(cfg->migrate_uri), "%s", VC_AGENT_DEFAULT_MIGRATE_URI);
+	cfg->migrate_timeout_ms = VC_AGENT_DEFAULT_MIGRATE_TIMEOUT_MS;
+}
+
+/* ---- event lists (hook-events) ---- */
+
+static const char event_list_valid[] =
+	"valid: comma-separated event names or prefixes ending in *, e.g. resource-*,node-fenced; * for every event";
+
+static bool is_event_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* The next item of @list from *@pos, blanks trimmed: its start and length. */
+static const char *event_item(const char *list, size_t *pos, size_t *len)
+{
+	const char *item = list + *pos, *end;
+
+	while (*item == ' ' || *item == '\t')
+		item++;
+	end = item + strcspn(item, ",");
+	*pos = (size_t)(end - list) + (*end == ',');
+	while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*len = (size_t)(end - item);
+	return item;
+}
+
+/* "node-fenced", "resource-*", "*": event characters, one optional '*' last. */
+static bool event_item_valid(const char *item, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!is_event_char(item[i]) && !(item[i] == '*' && i == len - 1))
+			return false;
+	return true;
+}
+
+int vc_event_list_check(const char *list, char *why, size_t why_size)
+{
+	size_t pos = 0, len, total = strlen(list);
+	const char *item;
+
+	if (total >= VC_HOOK_EVENTS_LEN) {
+		snprintf(why, why_size, "the list is longer than %d characters (%s)",
+			 VC_HOOK_EVENTS_LEN - 1, event_list_valid);
+		return -EINVAL;
+	}
+	do {
+		item = event_item(list, &pos, &len);
+		if (!event_item_valid(item, len)) {
+			snprintf(why, why_size, "'%.*s' in '%s' is not an event name or prefix (%s)",
+				 (int)len, item, list, event_list_valid);
+			return -EINVAL;
+		}
+	} while (pos < total);
+	/* "a," ends in an empty item: the loop stopped before reading it. */
+	if (total && list[total - 1] == ',') {
+		snprintf(why, why_size, "'' in '%s' is not an event name or prefix (%s)", list,
+			 event_list_valid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool event_item_match(const char *item, size_t len, const char *event)
+{
+	if (len && item[len - 1] == '*')
+		return strncmp(event, item, len - 1) == 0;
+	return strlen(event) == len && strncmp(event, item, len) == 0;
+}
+
+bool vc_event_list_match(const char *list, const char *event)
+{
+	size_t pos = 0, len, total = strlen(list);
+	const char *item;
+	char why[8];
+
+	if (vc_event_list_check(list, why, sizeof(why)) < 0)
+		return false;
+	do {
+		item = event_item(list, &pos, &len);
+		if (event_item_match(item, len, event))
+			return true;
+	} while (pos < total);
+	return false;
+}
+
+/* ---- URI templates (migrate-uri, migrate-data-uri) ---- */
+
+static const char template_valid[] =
+	"valid: %a the target host's address, %n its node id, %% a percent sign";
+
+/* The first '%' of @tmpl that is no placeholder, or NULL. */
+static const char *template_bad(const char *tmpl)
+{
+	const char *p;
+
+	for (p = strchr(tmpl, '%'); p; p = strchr(p + 2, '%'))
+		if (p[1] != 'a' && p[1] != 'n' && p[1] != '%')
+			return p;
+	return NULL;
+}
+
+/* Append @n bytes of @s at *@len; false once @out is full. */
+static bool put(char *out, size_t size, size_t *len, const char *s, size_t n)
+{
+	size_t room = size - 1 - *len;
+	size_t take = n < room ? n : room;
+
+	memcpy(out + *len, s, take);
+	*len += take;
+	out[*len] = '\0';
+	return take == n;
+}
+
+static bool put_addr(char *out, size_t size, size_t *len, const char *addr)
+{
+	bool v6 = strchr(addr, ':') && addr[0] != '[';
+
+	return (!v6 || put(out, size, len, "[", 1)) &&
+	       put(out, size, len, addr, strlen(addr)) &&
+	       (!v6 || put(out, size, len, "]", 1));
+}
+
+int vc_template_expand(const char *tmpl, const char *addr, uint32_t node_id,
+		       char *out, size_t size)
+{
+	char id[16];
+	size_t len = 0;
+	const char *p;
+	bool fits = true;
+
+	if (size == 0)
+		return -ENOSPC;
+	out[0] = '\0';
+	if (template_bad(tmpl))
+		return -EINVAL;
+	/* Every '%' has a letter after it now; "%%a" is no address. */
+	for (p = strchr(tmpl, '%'); p; p = strchr(p + 2, '%'))
+		if (p[1] == 'a' && (!addr || !addr[0]))
+			return -EDESTADDRREQ;
+	snprintf(id, sizeof(id), "%u", node_id);
+	for (p = tmpl; *p && fits; p++) {
+		if (*p != '%')
+			fits = put(out, size, &len, p, 1);
+		else if (*++p == 'a')
+			fits = put_addr(out, size, &len, addr);
+		else if (*p == 'n')
+			fits = put(out, size, &len, id, strlen(id));
+		else
+			fits = put(out, size, &len, "%", 1);
+	}
+	return fits ? 0 : -ENOSPC;
+}
+
+/*
+ * A URI template: "scheme:rest" without blanks, placeholders valid.
+ * @may_be_empty: "" stands for libvirt's own choice (migrate-data-uri).
+ */
+static int set_uri_template(const char *value, bool may_be_empty, char *out, size_t out_size,
+			    char *why, size_t size)
+{
+	size_t scheme = strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+	const char *bad = template_bad(value);
+
+	if (value[0] == '\0' && may_be_empty) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (bad) {
+		snprintf(why, size, "'%.2s' in '%s' is not a placeholder (%s)", bad, value,
+			 template_valid);
+		return -EINVAL;
+	}
+	if (scheme == 0 || value[scheme] != ':' || strpbrk(value, " \t") ||
+	    strlen(value) >= out_size) {
+		snprintf(why, size, "'%s' is not a URI template (valid: SCHEME:... without blanks, shorter than %zu characters, e.g. qemu+ssh://%%a/system or tcp://%%a%s)",
+			 value, out_size, may_be_empty ? ", or empty for libvirt's choice" : "");
+		return -EINVAL;
+	}
+	snprintf(out, out_size, "%s", value);
+	return 0;
 }
 
 /* A libvirt URI as libvirt takes it, or "none": this host runs no VMs. */
@@ -315,6 +505,40 @@ static int set_libvirt_uri(const char *value, char *out, size_t out_size, char *
 		return -EINVAL;
 	}
 	snprintf(out, out_size, "%s", value);
+	return 0;
+}
+
+/* hooks-dir, ocf-root: the agent uses these as they are, so absolute. */
+static int set_abs_path(const char *value, char *out, size_t out_size, char *why, size_t size)
+{
+	if (value[0] != '/' || strlen(value) >= out_size) {
+		snprintf(why, size, "'%s' is not an absolute path (valid: a path starting with /, shorter than %zu characters)",
+			 value, out_size);
+		return -EINVAL;
+	}
+	snprintf(out, out_size, "%s", value);
+	return 0;
+}
+
+static int set_hook_events(const char *value, char *out, size_t out_size, char *why,
+			   size_t size)
+{
+	int r = vc_event_list_check(value, why, size);
+
+	if (r == 0)
+		snprintf(out, out_size, "%s", value);
+	return r;
+}
+
+static int set_bandwidth(const char *value, uint32_t *out, char *why, size_t size)
+{
+	int r = vc_parse_u32(value, 0, VC_MIGRATE_BANDWIDTH_MAX, out);
+
+	if (r < 0) {
+		snprintf(why, size, "'%s' is %s (valid: 0 for unlimited, or 1..%u MiB/s)", value,
+			 r == -ERANGE ? "out of range" : "not a number", VC_MIGRATE_BANDWIDTH_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -380,6 +604,34 @@ static int set_log_level(const char *value, char *out, size_t out_size, char *wh
 	return -EINVAL;
 }
 
+/* The hooks, OCF and migration keys. */
+static int agent_cfg_set_more(struct vc_agent_cfg *cfg, const char *key, const char *value,
+			      char *why, size_t size)
+{
+	if (strcmp(key, "hooks-dir") == 0)
+		return set_abs_path(value, cfg->hooks_dir, sizeof(cfg->hooks_dir), why, size);
+	if (strcmp(key, "hook-timeout-ms") == 0)
+		return set_u32(value, VC_HOOK_TIMEOUT_MS_MIN, VC_HOOK_TIMEOUT_MS_MAX,
+			       &cfg->hook_timeout_ms, why, size);
+	if (strcmp(key, "hook-events") == 0)
+		return set_hook_events(value, cfg->hook_events, sizeof(cfg->hook_events),
+				       why, size);
+	if (strcmp(key, "ocf-root") == 0)
+		return set_abs_path(value, cfg->ocf_root, sizeof(cfg->ocf_root), why, size);
+	if (strcmp(key, "migrate-uri") == 0)
+		return set_uri_template(value, false, cfg->migrate_uri,
+					sizeof(cfg->migrate_uri), why, size);
+	if (strcmp(key, "migrate-data-uri") == 0)
+		return set_uri_template(value, true, cfg->migrate_data_uri,
+					sizeof(cfg->migrate_data_uri), why, size);
+	if (strcmp(key, "migrate-timeout-ms") == 0)
+		return set_u32(value, VC_MIGRATE_TIMEOUT_MS_MIN, VC_MIGRATE_TIMEOUT_MS_MAX,
+			       &cfg->migrate_timeout_ms, why, size);
+	if (strcmp(key, "migrate-bandwidth-mib-s") == 0)
+		return set_bandwidth(value, &cfg->migrate_bandwidth_mib_s, why, size);
+	return -ENOENT;
+}
+
 int vc_agent_cfg_set(struct vc_agent_cfg *cfg, const char *key, const char *value,
 		     char *why, size_t size)
 {
@@ -421,11 +673,7 @@ int vc_agent_cfg_set(struct vc_agent_cfg *cfg, const char *key, const char *valu
 		return set_libvirt_uri(value, cfg->libvirt_uri, sizeof(cfg->libvirt_uri), why, size);
 	if (strcmp(key, "monitor-interval-ms") == 0)
 		return set_u32(value, 100, 3600000, &cfg->monitor_ms, why, size);
-	if (strcmp(key, "restart-limit") == 0)
-		return set_u32(value, 0, 100, &cfg->restart_limit, why, size);
-	if (strcmp(key, "restart-window-ms") == 0)
-		return set_u32(value, 1000, 86400000, &cfg->restart_window_ms, why, size);
-	return -ENOENT;
+	return agent_cfg_set_more(cfg, key, value, why, size);
 }
 
 enum { SLOT_LINK0 = 19, N_SLOTS = SLOT_LINK0 + VC_MAX_LINKS };
@@ -435,6 +683,22 @@ static const char *const slot_keys[SLOT_LINK0] = {
 	"interval-ms", "misses", "payload", "expected-votes", "fence-margin-ms",
 	"insecure", "key-file", "key-id", "action", "agent-timeout-ms",
 	"quorum-timeout-ms", "kill-bound-ms", "pretimeout-ms", "nowayout",
+};
+
+static const char *const agent_keys[] = {
+	"cluster-name", "transport", "data-dir", "control-socket", "control-group",
+	"raft-port", "raft-link", "election-timeout-ms", "raft-heartbeat-ms",
+	"log-level", "syslog", "auto-bootstrap", "fencer", "libvirt-uri",
+	"monitor-interval-ms", "hooks-dir", "hook-timeout-ms", "hook-events",
+	"ocf-root", "migrate-uri", "migrate-data-uri", "migrate-timeout-ms",
+	"migrate-bandwidth-mib-s",
+};
+#define N_AGENT_KEYS	(sizeof(agent_keys) / sizeof(agent_keys[0]))
+
+/* Keys an older [agent] had, and what took their place. */
+static const struct { const char *key, *instead; } agent_keys_replaced[] = {
+	{ "restart-limit", "the resource meta 'migration-threshold' (vclusterctl resource update NAME --migration-threshold N)" },
+	{ "restart-window-ms", "the resource meta 'failure-timeout-ms' (vclusterctl resource update NAME --failure-timeout-ms MS)" },
 };
 
 struct parser {
@@ -447,7 +711,7 @@ struct parser {
 	bool in_section;
 	bool in_fence;
 	bool in_agent;
-	unsigned int agent_key_line[24];	/* by agent_key_index() */
+	unsigned int agent_key_line[N_AGENT_KEYS];	/* by agent_key_index() */
 	char section[32];		/* "node", "fence" or "peer N" */
 	unsigned int key_id_line;
 	unsigned int key_line[N_SLOTS];
@@ -532,21 +796,24 @@ static int start_agent(struct parser *p)
 	return 0;
 }
 
-static const char *const agent_keys[] = {
-	"cluster-name", "transport", "data-dir", "control-socket", "control-group",
-	"raft-port", "raft-link", "election-timeout-ms", "raft-heartbeat-ms",
-	"log-level", "syslog", "auto-bootstrap", "fencer", "libvirt-uri",
-	"monitor-interval-ms", "restart-limit", "restart-window-ms",
-};
-
 static int agent_key_index(const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(agent_keys) / sizeof(agent_keys[0]); i++)
+	for (i = 0; i < N_AGENT_KEYS; i++)
 		if (strcmp(key, agent_keys[i]) == 0)
 			return (int)i;
 	return -1;
+}
+
+static const char *agent_key_replaced(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(agent_keys_replaced) / sizeof(agent_keys_replaced[0]); i++)
+		if (strcmp(key, agent_keys_replaced[i].key) == 0)
+			return agent_keys_replaced[i].instead;
+	return NULL;
 }
 
 static int parse_agent_key(struct parser *p, const char *key, const char *value)
@@ -554,6 +821,9 @@ static int parse_agent_key(struct parser *p, const char *key, const char *value)
 	char why[VC_ERR_LEN / 2];
 	int idx = agent_key_index(key), r;
 
+	if (idx < 0 && agent_key_replaced(key))
+		return perr(p, "key '%s' in [agent] was replaced by %s", key,
+			    agent_key_replaced(key));
 	if (idx < 0)
 		return perr(p, "unknown key '%s' in [agent] (valid: %s)", key,
 			    vc_agent_keys_help);

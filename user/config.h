@@ -127,8 +127,20 @@ enum vc_transport {
 #define VC_AGENT_DEFAULT_RAFT_HB_MS	100
 #define VC_AGENT_DEFAULT_LIBVIRT_URI	"qemu:///system"
 #define VC_AGENT_DEFAULT_MONITOR_MS	10000
-#define VC_AGENT_DEFAULT_RESTART_LIMIT	3
-#define VC_AGENT_DEFAULT_RESTART_WINDOW_MS	60000
+#define VC_AGENT_DEFAULT_HOOKS_DIR	"/etc/vcluster/hooks.d"
+#define VC_AGENT_DEFAULT_HOOK_TIMEOUT_MS	5000
+#define VC_AGENT_DEFAULT_HOOK_EVENTS	"*"
+#define VC_AGENT_DEFAULT_OCF_ROOT	"/usr/lib/ocf"
+#define VC_AGENT_DEFAULT_MIGRATE_URI	"qemu+ssh://%a/system"
+#define VC_AGENT_DEFAULT_MIGRATE_TIMEOUT_MS	120000
+
+/* Ranges of the [agent] keys that need them in more than one place. */
+#define VC_HOOK_TIMEOUT_MS_MIN		100
+#define VC_HOOK_TIMEOUT_MS_MAX		600000
+#define VC_MIGRATE_TIMEOUT_MS_MIN	1000
+#define VC_MIGRATE_TIMEOUT_MS_MAX	3600000
+#define VC_MIGRATE_BANDWIDTH_MAX	1000000		/* MiB/s; 0: unlimited */
+#define VC_HOOK_EVENTS_LEN		512
 
 struct vc_agent_cfg {
 	char cluster_name[VC_CLUSTER_NAME_LEN];
@@ -146,8 +158,14 @@ struct vc_agent_cfg {
 	char fencer[VC_PATH_LEN];	/* vcluster-fencer binary, "" default */
 	char libvirt_uri[VC_PATH_LEN];	/* "" ("none" in the file): no VMs here */
 	uint32_t monitor_ms;		/* recurring VM monitor */
-	uint32_t restart_limit;		/* restarts in place within the window */
-	uint32_t restart_window_ms;
+	char hooks_dir[VC_PATH_LEN];	/* absolute; missing: no hooks */
+	uint32_t hook_timeout_ms;	/* each hook is killed after this */
+	char hook_events[VC_HOOK_EVENTS_LEN];	/* "resource-*,node-fenced", "*" */
+	char ocf_root[VC_PATH_LEN];	/* absolute; agents in resource.d/ */
+	char migrate_uri[VC_PATH_LEN];	/* template: %a address, %n node id */
+	char migrate_data_uri[VC_PATH_LEN];	/* template; "": libvirt's choice */
+	uint32_t migrate_timeout_ms;
+	uint32_t migrate_bandwidth_mib_s;	/* 0: unlimited */
 };
 
 struct vc_config {
@@ -213,6 +231,28 @@ int vc_agent_cfg_set(struct vc_agent_cfg *cfg, const char *key, const char *valu
 /* Fill the defaults of every [agent] key. */
 void vc_agent_cfg_defaults(struct vc_agent_cfg *cfg);
 extern const char vc_agent_keys_help[];
+
+/*
+ * An event list as hook-events takes it: comma-separated event names
+ * ("node-fenced") or prefixes ending in '*' ("resource-*"; "*" alone is
+ * every event), blanks around items ignored.  _check returns 0, or
+ * -EINVAL with why in @why; _match says whether @event is in the list
+ * (false for a list that does not check).
+ */
+int vc_event_list_check(const char *list, char *why, size_t why_size);
+bool vc_event_list_match(const char *list, const char *event);
+
+/*
+ * Expand a migration URI template (migrate-uri, migrate-data-uri) for a
+ * target host into @out: %a is @addr (an address without a port, put in
+ * brackets when it is IPv6, as URIs need), %n is @node_id in decimal, %%
+ * is a percent sign.  Returns 0; -EINVAL for any other %x or a trailing
+ * '%'; -EDESTADDRREQ when the template has %a and @addr is NULL or "";
+ * -ENOSPC when the result does not fit in @size bytes (@out then holds
+ * what fitted, NUL-terminated).
+ */
+int vc_template_expand(const char *tmpl, const char *addr, uint32_t node_id,
+		       char *out, size_t size);
 
 /* The keys each section accepts, for error messages and help. */
 extern const char vc_node_keys_help[];

@@ -526,13 +526,24 @@ static const struct cmd commands[] = {
 	  "DC recovers its resources only after a person confirms that the node\n"
 	  "is powered off or cut off.  Confirming a node that still runs its\n"
 	  "resources can run them twice.  Needs root.\n" },
-	{ "resource add", cmd_resource_add, "NAME (--xml FILE | --domain DOMAIN) [--timeout SEC]",
-	  "make a VM a cluster resource",
+	{ "resource add", cmd_resource_add,
+	  "NAME (--xml FILE | --domain DOMAIN | --ocf ocf:PROVIDER:TYPE)\n"
+	  "        [--param KEY=VALUE]... [--op NAME=DUR]... [POLICY OPTIONS] [--timeout SEC]",
+	  "make a VM or an OCF service a cluster resource",
 	  "--xml FILE: a libvirt domain XML ('-' reads stdin); --domain: a domain\n"
 	  "already defined (and shut off) on this host.  This host's libvirt checks\n"
 	  "it (and defines it, autostart off); the DC commits it and places it.\n"
-	  "Refused with the reason for invalid XML, an unknown domain, a running\n"
-	  "domain, or a name or domain already in use.  Needs root.\n" },
+	  "--ocf: an OCF resource agent installed on the hosts, e.g.\n"
+	  "ocf:heartbeat:IPaddr2, with its parameters as --param KEY=VALUE; this\n"
+	  "host checks them against the agent's meta-data and runs validate-all.\n"
+	  "--op overrides the meta-data's timings: start-timeout=DUR,\n"
+	  "stop-timeout=DUR, monitor-timeout=DUR, monitor-interval=DUR.\n"
+	  "DUR: a whole number with ms, s, min or h, or seconds without a unit\n"
+	  "(500ms, 20s, 2min, 20).\n"
+	  "POLICY OPTIONS (see 'resource update'): where it may and would rather\n"
+	  "run.  Refused with the reason for invalid XML, an unknown domain or\n"
+	  "agent, bad parameters, a running domain, a name or domain already in\n"
+	  "use, or a policy that could never be met.  Needs root.\n" },
 	{ "resource remove", cmd_resource_remove, "NAME [--timeout SEC]",
 	  "stop a resource and forget it",
 	  "Committed through the DC; the host running it stops it, then the\n"
@@ -540,7 +551,56 @@ static const struct cmd commands[] = {
 	{ "resource list", cmd_resource_list, "[--json] [--timeout SEC]",
 	  "list resources: where each runs, its status and why it is there", "" },
 	{ "resource show", cmd_resource_show, "NAME [--json] [--timeout SEC]",
-	  "one resource in full (its definition with --json)", "" },
+	  "one resource in full: definition, policy, failures",
+	  "The resource's row as in 'resource list' (FLAGS: disabled, maintenance,\n"
+	  "moving to N, frozen for N, move target N, and \"fails C@hN\": C\n"
+	  "failures on node N that still count), its definition (domain, or OCF\n"
+	  "agent, timings and parameters), its policy and its failures per node.\n"
+	  "--json prints everything, the whole definition included.\n" },
+	{ "resource update", cmd_resource_update, "NAME POLICY OPTIONS... [--timeout SEC]",
+	  "change a resource's placement policy",
+	  "Only the keys given change; --no-KEY removes one (back to its default).\n"
+	  "A list option given replaces the whole list.  POLICY OPTIONS:\n"
+	  "  --priority N            -1000000..1000000 (default 0): placed first\n"
+	  "                          when capacity is short\n"
+	  "  --prefer NODE[=SCORE]   rather run on NODE, score 1..1000000 (default\n"
+	  "                          100); repeatable\n"
+	  "  --ban NODE              never run on NODE; repeatable\n"
+	  "  --with RES              run where RES runs; repeatable\n"
+	  "  --apart RES             never run where RES runs; repeatable\n"
+	  "  --after RES             start only once RES is running; repeatable\n"
+	  "  --stickiness N          0..1000000 (default 0): score for staying\n"
+	  "  --migration-threshold N 0..1000000 (default 3): failures on a node\n"
+	  "                          that ban it there; 0: never\n"
+	  "  --failure-timeout DUR   failures older than this stop counting\n"
+	  "                          (default 1min; 0: never)\n"
+	  "  --no-priority, --no-prefer, --no-ban, --no-with, --no-apart,\n"
+	  "  --no-after, --no-stickiness, --no-migration-threshold,\n"
+	  "  --no-failure-timeout    remove the key\n"
+	  "The DC refuses a policy that could never be met (a loop of --with and\n"
+	  "--after, an unknown resource, every host banned, ...).  Needs root.\n" },
+	{ "resource enable", cmd_resource_enable, "NAME [--timeout SEC]",
+	  "let the cluster place and start a resource", "Needs root.\n" },
+	{ "resource disable", cmd_resource_disable, "NAME [--timeout SEC]",
+	  "stop a resource and place it nowhere",
+	  "It stays defined; 'resource enable' starts it again.  Needs root.\n" },
+	{ "resource maintenance", cmd_resource_maintenance, "NAME [on|off] [--timeout SEC]",
+	  "stop (or resume) managing one resource",
+	  "on (the default): the cluster neither starts, stops, restarts nor moves\n"
+	  "it and leaves it as it is; off resumes.  Needs root.\n" },
+	{ "resource move", cmd_resource_move, "NAME NODE [--timeout SEC]",
+	  "move a resource to another node",
+	  "A VM migrates live.  The move leaves the constraint \"run on node\n"
+	  "NODE\": while NODE can run it, it runs there, and comes back there,\n"
+	  "until 'resource clear NAME'.  Needs root.\n" },
+	{ "resource clear", cmd_resource_clear, "NAME [--timeout SEC]",
+	  "remove the constraint a move left",
+	  "The resource does not move back by itself; its policy decides from now\n"
+	  "on.  Needs root.\n" },
+	{ "resource cleanup", cmd_resource_cleanup, "NAME [--node N] [--timeout SEC]",
+	  "forget a resource's failures",
+	  "On node N, or without --node on every node: a node that its failures\n"
+	  "banned (migration-threshold) may run it again.  Needs root.\n" },
 	{ "cluster bootstrap", cmd_cluster_bootstrap, "[--timeout SEC]",
 	  "create the cluster from the configured voters",
 	  "Writes the initial raft configuration into this voter's empty data\n"
@@ -549,9 +609,28 @@ static const struct cmd commands[] = {
 	  "ask the DC to add this node",
 	  "The DC commits this node as a member with the given role (default:\n"
 	  "as configured).  Needs root.\n" },
-	{ "cluster leave", cmd_cluster_leave, "[--timeout SEC]", "leave the cluster in an orderly way",
-	  "The DC records this node's resources stopped and removes it; then the\n"
-	  "node stops heartbeating with an authenticated leave.  Needs root.\n" },
+	{ "cluster leave", cmd_cluster_leave, "[--policy migrate|stop|freeze] [--timeout SEC]",
+	  "leave the cluster in an orderly way",
+	  "First this node's resources go: migrate (the DC moves them away, VMs\n"
+	  "live), stop (stopped here, placed elsewhere) or freeze (stopped, kept\n"
+	  "for this node's return); the default is the cluster's shutdown-policy\n"
+	  "(cluster set).  Then the DC removes the node, and it stops heartbeating\n"
+	  "with an authenticated leave: nobody waits for a fence window.  Needs\n"
+	  "root.\n" },
+	{ "cluster maintenance", cmd_cluster_maintenance, "[on|off] [--timeout SEC]",
+	  "stop (or resume) managing every resource",
+	  "on (the default): the cluster neither starts, stops, restarts nor moves\n"
+	  "any resource; fencing goes on.  off resumes.  Needs root.\n" },
+	{ "cluster set", cmd_cluster_set,
+	  "[shutdown-policy migrate|stop|freeze] [migrate-max N] [--timeout SEC]",
+	  "change cluster-wide settings",
+	  "At least one of:\n"
+	  "shutdown-policy: what happens to a host's resources when the host shuts\n"
+	  "down cleanly: migrate (the default: moved to other hosts, VMs live),\n"
+	  "stop (stopped, then placed elsewhere) or freeze (stopped and kept for\n"
+	  "that host, which starts them again when it is back).\n"
+	  "migrate-max N (1..64, default 1): planned moves that run at once.\n"
+	  "Needs root.\n" },
 	{ "watch", cmd_watch, "[--json] [--history] [--count N] [--timeout SEC] [--ready FILE]",
 	  "print the agent's events as they happen",
 	  "One line per event, until SIGINT: time, event name, then its fields.\n"
@@ -559,9 +638,11 @@ static const struct cmd commands[] = {
 	  "256), --count exits after N events, --timeout after SEC seconds (exit 5\n"
 	  "if --count was not reached), --ready creates FILE once subscribed.\n" },
 	{ "history", cmd_history, "[--json] [--limit N] [--timeout SEC]",
-	  "print the agent's recent events",
-	  "The events the agent keeps in memory (the most recent 256), oldest\n"
-	  "first; --limit: only the last N.\n" },
+	  "print the cluster's recent decisions",
+	  "The cluster's decision records (the most recent 256, replicated:\n"
+	  "fences, node flags, joins and leaves, placements, resource policy,\n"
+	  "flags, failures, cleanups and moves, cluster settings), oldest first,\n"
+	  "each with its raft index; --limit: only the last N.\n" },
 	{ "help", cmd_help, "[COMMAND]", "show help", "" },
 	{ "version", cmd_version, "", "show the version", "" },
 };
@@ -574,7 +655,7 @@ static void print_usage(FILE *f)
 
 	fprintf(f, "usage: " PROG " [--json] [-s SOCKET] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-19s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'" PROG " COMMAND --help' shows the arguments of COMMAND.\n");
 }
 

@@ -23,6 +23,7 @@
  * - The DC commits a node as fenced only when dc.c says its window has
  *   closed on the DC's own clock, for a majority of voters' views.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -42,9 +43,11 @@
 #include "consensus.h"
 #include "ctl.h"
 #include "dc.h"
+#include "hooks.h"
 #include "incarnation.h"
 #include "log.h"
 #include "mship.h"
+#include "ocf.h"
 #include "rm.h"
 #include "sdnotify.h"
 #include "state.h"
@@ -78,6 +81,7 @@ struct agent {
 	struct vcd_dc *dc;
 	struct vcd_ctl *ctl;
 	struct vcd_rm *rm;
+	struct vcd_hooks *hooks;	/* hook scripts for events; NULL once closed */
 
 	uv_timer_t tick;
 	uv_signal_t sig_term;
@@ -123,10 +127,16 @@ static void emit(struct agent *a, const char *name, json_t *fields)
 	json_object_set_new(ev, "event", json_string(name));
 	json_object_set_new(ev, "boottime_ns", json_integer((json_int_t)vcd_now_ns()));
 	json_object_set_new(ev, "node", json_integer(a->ac->node_id));
+	/* Watch first: it numbers the event (seq, time_ns), and the hooks
+	 * see the same numbers. */
+	json_incref(ev);
 	if (a->ctl)
 		vcd_ctl_event(a->ctl, ev);
 	else
 		json_decref(ev);
+	if (a->hooks)
+		vcd_hooks_event(a->hooks, name, ev);
+	json_decref(ev);
 }
 
 static const struct vcd_cons_member *member_of(const struct agent *a, uint64_t id)
@@ -779,6 +789,43 @@ static int rm_proc_del(void *ctx, pid_t pid)
 	return a->mship_started ? a->ms->ops->proc_del(a->ms, pid) : -ENOTCONN;
 }
 
+/* @node's address on the raft link, as text without a port. */
+static int peer_address(struct agent *a, uint32_t node, char *buf, size_t size)
+{
+	const struct vc_config *cfg = &a->ac->cfg;
+	uint32_t link = cfg->agent.raft_link;
+	const struct vc_addr *addr = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->n_peers; i++)
+		if (cfg->peers[i].node_id == node)
+			addr = &cfg->peers[i].links[link];
+	if (!addr || !addr->family || !inet_ntop(addr->family, addr->bytes, buf, (socklen_t)size))
+		return -ENOENT;
+	return 0;
+}
+
+/* migrate-uri and migrate-data-uri for @node ([agent], config.h). */
+static int rm_migrate_uri(void *ctx, uint32_t node, char *uri, size_t uri_size, char *data_uri,
+			  size_t data_size)
+{
+	struct agent *a = ctx;
+	const struct vc_agent_cfg *c = &a->ac->cfg.agent;
+	char addr[INET6_ADDRSTRLEN];
+	int r = peer_address(a, node, addr, sizeof(addr));
+
+	if (r < 0) {
+		vcd_err("no address of node %u on link %u for a migration", node, c->raft_link);
+		return r;
+	}
+	r = vc_template_expand(c->migrate_uri, addr, node, uri, uri_size);
+	if (r == 0 && c->migrate_data_uri[0])
+		r = vc_template_expand(c->migrate_data_uri, addr, node, data_uri, data_size);
+	else if (r == 0 && data_size)
+		data_uri[0] = '\0';
+	return r;
+}
+
 static int start_resources(struct agent *a)
 {
 	const struct vc_agent_cfg *c = &a->ac->cfg.agent;
@@ -786,12 +833,13 @@ static int start_resources(struct agent *a)
 		.self_id = a->ac->node_id,
 		.libvirt_uri = c->libvirt_uri,
 		.monitor_ms = c->monitor_ms,
-		.restart_limit = c->restart_limit,
-		.restart_window_ms = c->restart_window_ms,
+		.ocf_root = c->ocf_root,
+		.migrate_timeout_ms = c->migrate_timeout_ms,
+		.migrate_bandwidth_mib_s = c->migrate_bandwidth_mib_s,
 	};
 	struct vcd_rm_host h = {
 		.ctx = a, .submit = rm_submit, .emit = rm_emit, .nudge = rm_nudge,
-		.proc_add = rm_proc_add, .proc_del = rm_proc_del,
+		.proc_add = rm_proc_add, .proc_del = rm_proc_del, .migrate_uri = rm_migrate_uri,
 	};
 	int r;
 
@@ -806,6 +854,21 @@ static int start_resources(struct agent *a)
 }
 
 static void shutdown_agent(struct agent *a, int exit_code);
+
+/* Hook scripts for events ([agent] hooks-dir, hook-events; hooks.h). */
+static int start_hooks(struct agent *a)
+{
+	const struct vc_agent_cfg *c = &a->ac->cfg.agent;
+	struct vcd_hooks_params p = {
+		.dir = c->hooks_dir, .timeout_ms = c->hook_timeout_ms, .events = c->hook_events,
+		.self_id = a->ac->node_id, .cluster_name = c->cluster_name,
+	};
+	int r = vcd_hooks_new(&a->loop, &p, &a->hooks);
+
+	if (r < 0)
+		vcd_err("hooks (%s): %s", c->hooks_dir, strerror(-r));
+	return r;
+}
 
 static void on_peer_changed(void *ctx, const struct vcd_member *m, uint8_t old_state)
 {
@@ -1191,23 +1254,19 @@ static json_t *resource_json(struct agent *a, const char *name, const json_t *re
 			     bool full)
 {
 	const json_t *def = json_object_get(res, "definition");
-	json_t *o = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "name", name,
-			      "type", json_object_get(res, "type"),
-			      "node", json_object_get(res, "node"),
-			      "incarnation", json_object_get(res, "incarnation"),
-			      "status", json_object_get(res, "status"),
-			      "note", json_object_get(res, "note"),
-			      "why", json_object_get(res, "why"),
-			      "removing", json_object_get(res, "removing"),
-			      "failed_on", json_object_get(res, "failed_on"));
-	static const char *const keys[] = { "domain", "uuid", "memory_kib", "vcpus" };
+	static const char *const keys[] = { "domain", "uuid", "memory_kib", "vcpus", "agent" };
+	json_t *o = json_copy((json_t *)res);
 	size_t i;
 
 	(void)a;
-	for (i = 0; o && json_is_object(def) && i < sizeof(keys) / sizeof(keys[0]); i++)
+	if (!o)
+		return NULL;
+	json_object_del(o, "definition");
+	json_object_set_new(o, "name", json_string(name));
+	for (i = 0; json_is_object(def) && i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (json_object_get(def, keys[i]))
 			json_object_set(o, keys[i], json_object_get(def, keys[i]));
-	if (o && full)
+	if (full)
 		json_object_set(o, "definition", (json_t *)def);
 	return o;
 }
@@ -1261,6 +1320,9 @@ static void cmd_status(void *ctx, struct vcd_ctl_req *req, json_t *args)
 		      "commit_index", (json_int_t)vcd_cons_commit_index(a->cons));
 	json_object_set_new(o, "votes_seen", json_integer(self.votes_seen));
 	json_object_set_new(o, "expected_votes", json_integer(self.expected_votes));
+	json_object_set(o, "cluster_properties", (json_t *)vcd_state_cluster(a->state));
+	if (a->hooks)
+		json_object_set_new(o, "hooks", vcd_hooks_json(a->hooks));
 	json_object_set_new(o, "fence", self_fence_json(a));
 	json_object_set_new(o, "nodes", nodes_json(a));
 	if (a->is_dc)
@@ -1600,28 +1662,34 @@ static int resource_add_check(struct agent *a, const char *name, const json_t *d
 	return 0;
 }
 
+static void dc_entry(struct agent *a, enum vcd_op op, json_t *fields, const char *what,
+		     const struct reply *rp);
+
+/* {"name","type","definition","meta"?}: the names are free, the policy
+ * possible (a dry run gives apply's reason), then commit. */
 static void dc_resource_add(struct agent *a, json_t *args, const struct reply *rp)
 {
-	const char *name = NULL;
-	json_t *def = NULL;
-	char what[VCD_STATE_NAME_LEN + 32], *buf;
-	size_t len;
-	int r;
+	const char *name = NULL, *type = "vm";
+	json_t *def = NULL, *meta = NULL, *fields;
+	char what[VCD_STATE_NAME_LEN + 32];
 
-	if (json_unpack(args, "{s:s,s:o}", "name", &name, "definition", &def) < 0 ||
-	    !json_is_object(def)) {
-		reply_err(rp, -EINVAL, "'name' and a 'definition' object are needed");
+	if (json_unpack(args, "{s:s,s:o,s?s,s?o}", "name", &name, "definition", &def, "type",
+			&type, "meta", &meta) < 0 ||
+	    !json_is_object(def) || (meta && !json_is_object(meta))) {
+		reply_err(rp, -EINVAL, "'name' and a 'definition' object are needed ('meta' is an object)");
 		return;
 	}
-	if (resource_add_check(a, name, def, rp) < 0)
-		return;
-	r = vcd_entry_resource_add(name, "vm", def, &buf, &len);
-	if (r < 0) {
-		reply_err(rp, r, "cannot build the entry: %s", strerror(-r));
+	if (strcmp(type, "vm") != 0 && strcmp(type, "ocf") != 0) {
+		reply_err(rp, -EINVAL, "'type' must be vm or ocf");
 		return;
 	}
+	if (resource_add_check(a, name, strcmp(type, "vm") == 0 ? def : NULL, rp) < 0)
+		return;
+	fields = json_pack("{s:s,s:s,s:O}", "name", name, "type", type, "definition", def);
+	if (fields && meta)
+		json_object_set(fields, "meta", meta);
 	snprintf(what, sizeof(what), "resource-add of %s", name);
-	dc_submit(a, buf, len, what, rp);
+	dc_entry(a, VCD_OP_RESOURCE_ADD, fields, what, rp);
 }
 
 static void dc_resource_remove(struct agent *a, json_t *args, const struct reply *rp)
@@ -1646,10 +1714,211 @@ static void dc_resource_remove(struct agent *a, json_t *args, const struct reply
 	dc_submit(a, buf, len, what, rp);
 }
 
+/*
+ * Apply @buf to a copy of the replica: the reason an entry would be
+ * refused, with apply's own words, before it is submitted (the log's
+ * apply reports only an errno back to the submitter).
+ */
+static int dry_run(struct agent *a, const char *buf, size_t len, char *why, size_t why_size)
+{
+	struct vcd_state *copy = NULL;
+	void *snap = NULL;
+	size_t snap_len;
+	int r;
+
+	r = vcd_state_snapshot(a->state, &snap, &snap_len);
+	if (r == 0)
+		r = vcd_state_new(&copy);
+	if (r == 0)
+		r = vcd_state_restore(copy, snap, snap_len, why, why_size);
+	if (r == 0)
+		r = vcd_state_apply(copy, buf, len, vcd_state_applied_index(a->state) + 1, NULL,
+				    why, why_size);
+	else
+		snprintf(why, why_size, "cannot copy the state: %s", strerror(-r));
+	free(snap);
+	vcd_state_free(copy);
+	return r;
+}
+
+/* Build an entry from @fields (stolen), check it on a copy, commit it. */
+static void dc_entry(struct agent *a, enum vcd_op op, json_t *fields, const char *what,
+		     const struct reply *rp)
+{
+	char why[VCD_STATE_WHY_LEN], *buf = NULL;
+	size_t len;
+	int r = fields ? vcd_entry_build(op, fields, &buf, &len) : -ENOMEM;
+
+	json_decref(fields);
+	if (r < 0) {
+		reply_err(rp, r, "cannot build the entry: %s", strerror(-r));
+		return;
+	}
+	r = dry_run(a, buf, len, why, sizeof(why));
+	if (r < 0 && r != -EALREADY) {
+		free(buf);
+		reply_err(rp, r, "%s", why);
+		return;
+	}
+	dc_submit(a, buf, len, what, rp);
+}
+
+static const json_t *resource_arg(struct agent *a, json_t *args, const struct reply *rp,
+				  const char **name)
+{
+	const json_t *res;
+
+	if (json_unpack(args, "{s:s}", "name", name) < 0 || !resource_name_ok(*name)) {
+		reply_err(rp, -EINVAL, "'name' must be a resource name");
+		return NULL;
+	}
+	res = json_object_get(vcd_state_resources(a->state), *name);
+	if (!res)
+		reply_err(rp, -ENOENT, "no resource named \"%s\"", *name);
+	return res;
+}
+
+/* resource update: merge the given meta keys into the policy (null
+ * removes one); the whole policy is checked again. */
+static void dc_resource_update(struct agent *a, json_t *args, const struct reply *rp)
+{
+	const json_t *res, *changes = json_object_get(args, "meta"), *v;
+	const char *name, *key;
+	char what[VCD_STATE_NAME_LEN + 32];
+	json_t *meta;
+
+	res = resource_arg(a, args, rp, &name);
+	if (!res)
+		return;
+	if (!json_is_object(changes) || !json_object_size(changes)) {
+		reply_err(rp, -EINVAL, "'meta' must be an object with the keys to change");
+		return;
+	}
+	meta = json_deep_copy(json_object_get(res, "meta"));
+	if (!meta)
+		meta = json_object();
+	json_object_foreach((json_t *)changes, key, v) {
+		if (json_is_null(v))
+			json_object_del(meta, key);
+		else
+			json_object_set(meta, key, (json_t *)v);
+	}
+	snprintf(what, sizeof(what), "resource-meta of %s", name);
+	dc_entry(a, VCD_OP_RESOURCE_META, json_pack("{s:s,s:o}", "name", name, "meta", meta),
+		 what, rp);
+}
+
+static void dc_resource_flag(struct agent *a, json_t *args, const struct reply *rp,
+			     const char *key, json_t *value, const char *text)
+{
+	char what[VCD_STATE_NAME_LEN + 48];
+	const char *name;
+
+	if (!resource_arg(a, args, rp, &name)) {
+		json_decref(value);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s of %s", text, name);
+	dc_entry(a, VCD_OP_RESOURCE_FLAGS, json_pack("{s:s,s:o}", "name", name, key, value),
+		 what, rp);
+}
+
+static void dc_resource_enable(struct agent *a, json_t *args, const struct reply *rp)
+{
+	dc_resource_flag(a, args, rp, "enabled", json_true(), "enable");
+}
+
+static void dc_resource_disable(struct agent *a, json_t *args, const struct reply *rp)
+{
+	dc_resource_flag(a, args, rp, "enabled", json_false(), "disable");
+}
+
+static void dc_resource_maintenance(struct agent *a, json_t *args, const struct reply *rp)
+{
+	int on = 1;
+
+	if (json_unpack(args, "{s?b}", "maintenance", &on) < 0) {
+		reply_err(rp, -EINVAL, "'maintenance' must be true or false");
+		return;
+	}
+	dc_resource_flag(a, args, rp, "maintenance", json_boolean(on),
+			 on ? "maintenance on" : "maintenance off");
+}
+
+static void dc_resource_move(struct agent *a, json_t *args, const struct reply *rp)
+{
+	uint32_t id;
+
+	if (node_arg(a, args, rp, &id) < 0)
+		return;
+	dc_resource_flag(a, args, rp, "target_node", json_integer(id), "move");
+}
+
+static void dc_resource_clear(struct agent *a, json_t *args, const struct reply *rp)
+{
+	dc_resource_flag(a, args, rp, "target_node", json_integer(0), "clear");
+}
+
+static void dc_resource_cleanup(struct agent *a, json_t *args, const struct reply *rp)
+{
+	char what[VCD_STATE_NAME_LEN + 48];
+	json_int_t node = 0;
+	const char *name;
+
+	if (!resource_arg(a, args, rp, &name))
+		return;
+	if (json_unpack(args, "{s?I}", "node", &node) < 0 || node < 0 || node > UINT32_MAX) {
+		reply_err(rp, -EINVAL, "'node' must be a node id (or absent: every node)");
+		return;
+	}
+	snprintf(what, sizeof(what), "resource-cleanup of %s", name);
+	dc_entry(a, VCD_OP_RESOURCE_CLEANUP, json_pack("{s:s,s:I}", "name", name, "node", node),
+		 what, rp);
+}
+
+static void dc_cluster_maintenance(struct agent *a, json_t *args, const struct reply *rp)
+{
+	int on = 1;
+
+	if (json_unpack(args, "{s?b}", "maintenance", &on) < 0) {
+		reply_err(rp, -EINVAL, "'maintenance' must be true or false");
+		return;
+	}
+	dc_entry(a, VCD_OP_CLUSTER_SET, json_pack("{s:b}", "maintenance", on),
+		 on ? "cluster maintenance on" : "cluster maintenance off", rp);
+}
+
+static void dc_cluster_set(struct agent *a, json_t *args, const struct reply *rp)
+{
+	json_t *fields = json_object();
+	const json_t *v;
+
+	if (!fields) {
+		reply_err(rp, -ENOMEM, "out of memory");
+		return;
+	}
+	v = json_object_get(args, "shutdown_policy");
+	if (v)
+		json_object_set(fields, "shutdown_policy", (json_t *)v);
+	v = json_object_get(args, "migrate_max");
+	if (v)
+		json_object_set(fields, "migrate_max", (json_t *)v);
+	dc_entry(a, VCD_OP_CLUSTER_SET, fields, "cluster-set", rp);
+}
+
 static const struct {
 	const char *name;
 	dc_cmd_fn fn;
 } dc_cmds[] = {
+	{ "resource-update", dc_resource_update },
+	{ "resource-enable", dc_resource_enable },
+	{ "resource-disable", dc_resource_disable },
+	{ "resource-maintenance", dc_resource_maintenance },
+	{ "resource-move", dc_resource_move },
+	{ "resource-clear", dc_resource_clear },
+	{ "resource-cleanup", dc_resource_cleanup },
+	{ "cluster-maintenance", dc_cluster_maintenance },
+	{ "cluster-set", dc_cluster_set },
 	{ "resource-add", dc_resource_add },
 	{ "resource-remove", dc_resource_remove },
 	{ "node-leave", dc_leave },
@@ -1759,6 +2028,7 @@ static void left_then_stop(struct agent *a, int status)
 struct leave_ctx {
 	struct agent *a;
 	struct vcd_ctl_req *req;
+	enum vcd_rm_leave_policy policy;
 };
 
 /* Rule 5: the resources are stopped and released; now the leave itself. */
@@ -1793,31 +2063,45 @@ static void leaving_committed(void *arg, int status)
 		return;
 	}
 	if (lc->a->rm)
-		vcd_rm_leave(lc->a->rm, resources_left, lc);
+		vcd_rm_leave(lc->a->rm, lc->policy, resources_left, lc);
 	else
 		resources_left(lc, 0);
 }
 
 /*
  * Planned leave (rule 5), in three commits: node-leaving (the DC places
- * nothing new here), each resource stopped and released, node-left.
+ * nothing new here), each resource moved away, stopped or frozen (args
+ * "policy", else the cluster's shutdown_policy) and released, node-left.
  */
 static void cmd_leave(void *ctx, struct vcd_ctl_req *req, json_t *args)
 {
 	struct agent *a = ctx;
-	struct leave_ctx *lc = calloc(1, sizeof(*lc));
+	struct leave_ctx *lc;
+	const char *policy = NULL;
+	enum vcd_rm_leave_policy pol;
 	char *e = NULL;
 	size_t len = 0;
 	int r;
 
-	(void)args;
+	if (json_unpack(args, "{s?s}", "policy", &policy) < 0)
+		policy = "?";
+	if (!policy)
+		policy = json_string_value(json_object_get(vcd_state_cluster(a->state),
+							   "shutdown_policy"));
+	if (vcd_rm_leave_policy_parse(policy ? policy : "stop", &pol) < 0) {
+		vcd_ctl_fail(req, -EINVAL, "'policy' must be migrate, stop or freeze");
+		return;
+	}
+	lc = calloc(1, sizeof(*lc));
 	if (!lc) {
 		vcd_ctl_fail(req, -ENOMEM, "out of memory");
 		return;
 	}
 	lc->a = a;
 	lc->req = req;
-	vcd_notice("leaving the cluster (operator request): stopping this host's resources first");
+	lc->policy = pol;
+	vcd_notice("leaving the cluster (operator request): this host's resources first (%s)",
+		   policy ? policy : "stop");
 	r = vcd_entry_node_leaving(a->ac->node_id, a->incarnation, &e, &len);
 	if (r == 0)
 		r = rm_submit(a, e, len, "node-leaving", leaving_committed, lc);
@@ -1860,9 +2144,12 @@ struct add_ctx {
 	struct agent *a;
 	struct vcd_ctl_req *req;
 	char name[VCD_STATE_NAME_LEN];
+	bool is_vm;
+	json_t *meta;			/* the placement policy given, or NULL */
 };
 
-/* libvirt on this host accepted the definition: have the DC commit it. */
+/* This host accepted the definition (libvirt, or the OCF agent's own
+ * checks): have the DC commit it. */
 static void add_validated(void *arg, int err, const char *msg, json_t *def)
 {
 	struct add_ctx *ac = arg;
@@ -1872,37 +2159,62 @@ static void add_validated(void *arg, int err, const char *msg, json_t *def)
 
 	if (err) {
 		vcd_ctl_fail(ac->req, err, "%s", msg);
-	} else if (resource_add_check(a, ac->name, def, &rp) == 0) {
-		args = json_pack("{s:s,s:O}", "name", ac->name, "definition", def);
+	} else if (resource_add_check(a, ac->name, ac->is_vm ? def : NULL, &rp) == 0) {
+		args = json_pack("{s:s,s:s,s:O}", "name", ac->name, "type", ac->is_vm ? "vm" : "ocf",
+				 "definition", def);
+		if (args && ac->meta)
+			json_object_set(args, "meta", ac->meta);
 		on_dc_then(a, ac->req, "resource-add", args, dc_resource_add, NULL);
 		json_decref(args);
 	}
+	json_decref(ac->meta);
 	free(ac);
 }
 
+static int add_check_args(struct vcd_ctl_req *req, json_t *args, const char **name,
+			  const char **xml, const char **domain, const char **ocf)
+{
+	const json_t *meta = json_object_get(args, "meta");
+
+	if (json_unpack(args, "{s:s,s?s,s?s,s?s}", "name", name, "xml", xml, "domain", domain,
+			"ocf", ocf) < 0 || !resource_name_ok(*name)) {
+		vcd_ctl_fail(req, -EINVAL, "'name' must be 1 to %d characters of A-Z a-z 0-9 . _ - :",
+			     VCD_STATE_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	if (!!*xml + !!*domain + !!*ocf != 1) {
+		vcd_ctl_fail(req, -EINVAL, "give one of 'xml' (a domain XML), 'domain' (a libvirt domain on this host) or 'ocf' (an OCF agent, ocf:PROVIDER:TYPE)");
+		return -EINVAL;
+	}
+	if (meta && !json_is_object(meta)) {
+		vcd_ctl_fail(req, -EINVAL, "'meta' must be an object");
+		return -EINVAL;
+	}
+	if (!*ocf && (json_object_get(args, "params") || json_object_get(args, "ops"))) {
+		vcd_ctl_fail(req, -EINVAL, "'params' and 'ops' are for OCF resources");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
- * resource add: {"name", "xml"} (a domain XML, defined here) or {"name",
- * "domain"} (a domain this host's libvirt has).  libvirt on the host that
- * gets the command checks it; the DC checks the names again and commits.
+ * resource add: {"name", "xml"} (a domain XML, defined here), {"name",
+ * "domain"} (a domain this host's libvirt has) or {"name", "ocf",
+ * "params", "ops"} (an OCF resource agent: its meta-data checks the
+ * parameters, then validate-all); "meta" is the placement policy.  This
+ * host checks the definition; the DC checks the names and the policy
+ * again and commits.
  */
 static void cmd_resource_add(void *ctx, struct vcd_ctl_req *req, json_t *args)
 {
 	struct agent *a = ctx;
 	struct reply rp = { .req = req };
-	const char *name = NULL, *xml = NULL, *domain = NULL;
+	const char *name = NULL, *xml = NULL, *domain = NULL, *ocf = NULL;
 	struct add_ctx *ac;
 	int r;
 
-	if (json_unpack(args, "{s:s,s?s,s?s}", "name", &name, "xml", &xml, "domain", &domain) < 0 ||
-	    !resource_name_ok(name)) {
-		vcd_ctl_fail(req, -EINVAL, "'name' must be 1 to %d characters of A-Z a-z 0-9 . _ - :",
-			     VCD_STATE_NAME_LEN - 1);
+	if (add_check_args(req, args, &name, &xml, &domain, &ocf) < 0)
 		return;
-	}
-	if (!xml == !domain) {
-		vcd_ctl_fail(req, -EINVAL, "give either 'xml' (a domain XML) or 'domain' (a libvirt domain on this host)");
-		return;
-	}
 	if (resource_add_check(a, name, NULL, &rp) < 0)
 		return;
 	ac = calloc(1, sizeof(*ac));
@@ -1912,9 +2224,17 @@ static void cmd_resource_add(void *ctx, struct vcd_ctl_req *req, json_t *args)
 	}
 	ac->a = a;
 	ac->req = req;
+	ac->is_vm = !ocf;
+	ac->meta = json_incref(json_object_get(args, "meta"));
 	snprintf(ac->name, sizeof(ac->name), "%s", name);
-	r = a->rm ? vcd_rm_validate(a->rm, xml, domain, add_validated, ac) : -EOPNOTSUPP;
+	if (ocf)
+		r = vcd_ocf_validate(&a->loop, a->ac->cfg.agent.ocf_root, name, ocf,
+				     json_object_get(args, "params"), json_object_get(args, "ops"),
+				     add_validated, ac);
+	else
+		r = a->rm ? vcd_rm_validate(a->rm, xml, domain, add_validated, ac) : -EOPNOTSUPP;
 	if (r < 0) {
+		json_decref(ac->meta);
 		free(ac);
 		vcd_ctl_fail(req, r, r == -EOPNOTSUPP ?
 			     "this host runs no VMs (libvirt-uri = none): add resources on a hypervisor host" :
@@ -1963,10 +2283,33 @@ static const struct vcd_ctl_cmd ctl_cmds[] = {
 	{ "node-unstandby", true, cmd_on_dc },
 	{ "node-maintenance", true, cmd_on_dc },
 	{ "node-confirm-fenced", true, cmd_on_dc },
+	{ "resource-update", true, cmd_on_dc },
+	{ "resource-enable", true, cmd_on_dc },
+	{ "resource-disable", true, cmd_on_dc },
+	{ "resource-maintenance", true, cmd_on_dc },
+	{ "resource-move", true, cmd_on_dc },
+	{ "resource-clear", true, cmd_on_dc },
+	{ "resource-cleanup", true, cmd_on_dc },
+	{ "cluster-maintenance", true, cmd_on_dc },
+	{ "cluster-set", true, cmd_on_dc },
 	{ "cluster-bootstrap", true, cmd_bootstrap },
 	{ "cluster-leave", true, cmd_leave },
 	{ NULL, false, NULL },
 };
+
+/* resource-migrated names the target; its source may report it too. */
+static bool move_source(struct agent *a, const json_t *e, uint64_t from)
+{
+	const char *op = json_string_value(json_object_get(e, "op"));
+	const char *name = json_string_value(json_object_get(e, "name"));
+	const json_t *res;
+	struct vcd_placement p;
+
+	if (!op || !name || strcmp(op, "resource-migrated") != 0)
+		return false;
+	res = json_object_get(vcd_state_resources(a->state), name);
+	return res && vcd_resource_placement(res, &p) == 0 && p.node == from;
+}
 
 /*
  * A host's own report, forwarded for the DC to commit: what runs there
@@ -1976,7 +2319,8 @@ static const struct vcd_ctl_cmd ctl_cmds[] = {
 static void rpc_entry(struct agent *a, uint64_t from, json_t *msg, const struct reply *rp)
 {
 	static const char *const ops[] = { "resource-status", "resource-release",
-					   "node-capacity", "node-leaving" };
+					   "node-capacity", "node-leaving", "resource-fail",
+					   "resource-migrated", "resource-migrate-abort" };
 	const char *text = NULL, *op = NULL;
 	json_int_t node = 0;
 	json_t *e = NULL;
@@ -1992,7 +2336,8 @@ static void rpc_entry(struct agent *a, uint64_t from, json_t *msg, const struct 
 	}
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]) && strcmp(op, ops[i]); i++)
 		;
-	if (i == sizeof(ops) / sizeof(ops[0]) || (uint64_t)node != from) {
+	if (i == sizeof(ops) / sizeof(ops[0]) ||
+	    ((uint64_t)node != from && !move_source(a, e, from))) {
 		reply_err(rp, -EPERM, "node %" PRIu64 " may not forward %s about node %lld", from,
 			  op, (long long)node);
 		json_decref(e);
@@ -2237,10 +2582,26 @@ static void cons_closed(void *arg)
 	uv_walk(&a->loop, close_walk_cb, NULL);
 }
 
-/* Everything is settled: close the parts, then the loop ends. */
+static void finish_shutdown(struct agent *a);
+
+static void hooks_closed(void *arg)
+{
+	finish_shutdown(arg);
+}
+
+/* Everything is settled: close the parts, then the loop ends.  Hooks
+ * first: the last events' hooks (a fence, say) run to their end, within
+ * hook-timeout-ms. */
 static void finish_shutdown(struct agent *a)
 {
+	struct vcd_hooks *hooks = a->hooks;
 	int r;
+
+	if (hooks) {
+		a->hooks = NULL;
+		vcd_hooks_close(hooks, hooks_closed, a);
+		return;
+	}
 
 	if (a->mship_started) {
 		if (!a->fenced) {
@@ -2406,6 +2767,9 @@ static int start_all(struct agent *a)
 		return r;
 	if (!vcd_cons_has_state(a->cons))
 		vcd_notice("raft: no cluster state yet: waiting for a DC to send it, or for 'vclusterctl cluster bootstrap'");
+	r = start_hooks(a);
+	if (r < 0)
+		return r;
 	r = start_resources(a);
 	if (r < 0)
 		return r;

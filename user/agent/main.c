@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "agent.h"
 #include "log.h"
 
@@ -83,6 +85,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int c, level, r;
 
+	/* libxml2 (OCF meta-data, and libvirt's own use) sets itself up
+	 * once, here, before any thread can race to do it. */
+	xmlInitParser();
 	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;

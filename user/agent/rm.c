@@ -22,7 +22,9 @@
 
 #include "log.h"
 #include "mship.h"	/* vcd_now_ns() */
+#include "ocf.h"
 #include "place.h"
+#include "policy.h"
 #include "rm.h"
 #include "virt.h"
 
@@ -30,6 +32,12 @@
 #define RM_INFLIGHT_MS		5000	/* a placement not committed by then is retried */
 #define RM_MAX_FAILS		32	/* failure times kept per resource */
 #define RM_START_WAIT_MS	5000	/* starting while libvirt still tidies up */
+#define RM_OCF_TICK_MS		200	/* OCF monitors fall due on this tick */
+/* A leave with the migrate policy: what no move took away in this time
+ * (no host fits it, say) is stopped instead. */
+#define RM_LEAVE_STALL_MS	15000
+/* A move that failed is not tried again for this long (the DC). */
+#define RM_MOVE_BACKOFF_MS	30000
 
 enum lstate {
 	L_STOPPED = 0,
@@ -80,7 +88,19 @@ struct lres {
 
 	uint64_t release_sent_inc;	/* release submitted for that placement */
 	uint64_t status_sent_inc;	/* "running" submitted for that placement */
+	uint64_t move_sent_inc;		/* migrated/abort submitted for that move target */
 	bool in_state;
+
+	/* OCF resources (type "ocf"): the agent and its operations. */
+	bool ocf;
+	char provider[VCD_OCF_NAME_LEN], type[VCD_OCF_NAME_LEN];
+	json_t *params;
+	uint32_t start_ms, stop_ms, monitor_ms, interval_ms;
+	struct vcd_ocf_op *op;		/* the action in flight (busy) */
+	bool probed;			/* a first monitor said whether it runs here */
+	uint64_t next_mon_ns;
+	uint32_t monitor_fails;		/* consecutive failed monitors while running */
+	bool recover;			/* failed but maybe half up: stop, then start */
 	struct lres *next;
 };
 
@@ -107,9 +127,15 @@ struct vcd_rm {
 	uint64_t capacity_sent_mem;
 	uint32_t capacity_sent_cpus;
 
+	char *ocf_root;
+	enum vcd_rm_leave_policy leave_policy;
+	uint64_t leave_progress_ns;	/* the last move off this host started or ended */
+	uv_timer_t ocf_tick;
+
 	struct lres *res;
-	json_t *inflight;		/* DC: name -> ns when the placement was submitted */
+	json_t *inflight;		/* DC: name -> {"ns","node"} of a decision submitted */
 	json_t *noplace;		/* DC: name -> last "cannot place" text logged */
+	json_t *move_failed;		/* DC: name -> ns when its last move was aborted */
 
 	uv_idle_t soon;			/* reconcile / place on the next turn */
 	bool soon_armed;
@@ -126,6 +152,9 @@ static double ms_since(uint64_t t0)
 }
 
 static void schedule(struct vcd_rm *rm);
+static void close_step(struct vcd_rm *rm);
+static void run_monitor(struct vcd_rm *rm);
+static void watch_qemu(struct lres *l, pid_t pid);
 
 static void set_st(struct lres *l, enum lstate st)
 {
@@ -172,7 +201,34 @@ static struct lres *lres_get(struct vcd_rm *rm, const char *name)
 	return l;
 }
 
-/* Take the libvirt identity from the resource's definition. */
+static uint32_t def_ms(const json_t *o, const char *key, uint32_t dflt)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : dflt;
+}
+
+/* The OCF agent, its parameters and operation timings from the definition. */
+static void lres_define_ocf(struct lres *l, const json_t *def)
+{
+	const json_t *t = json_object_get(def, "timeouts");
+	const char *prov = json_string_value(json_object_get(def, "provider"));
+	const char *type = json_string_value(json_object_get(def, "type"));
+
+	l->ocf = true;
+	snprintf(l->provider, sizeof(l->provider), "%s", prov ? prov : "");
+	snprintf(l->type, sizeof(l->type), "%s", type ? type : "");
+	if (l->params != json_object_get(def, "params")) {
+		json_decref(l->params);
+		l->params = json_incref(json_object_get(def, "params"));
+	}
+	l->start_ms = def_ms(t, "start_ms", VCD_OCF_DEFAULT_TIMEOUT_MS);
+	l->stop_ms = def_ms(t, "stop_ms", VCD_OCF_DEFAULT_TIMEOUT_MS);
+	l->monitor_ms = def_ms(t, "monitor_ms", VCD_OCF_DEFAULT_TIMEOUT_MS);
+	l->interval_ms = def_ms(def, "monitor_interval_ms", VCD_OCF_DEFAULT_INTERVAL_MS);
+}
+
+/* Take the libvirt identity (or the OCF agent) from the resource's definition. */
 static void lres_define(struct lres *l, const json_t *res)
 {
 	const json_t *def = json_object_get(res, "definition");
@@ -180,6 +236,10 @@ static void lres_define(struct lres *l, const json_t *res)
 	const char *uuid = json_string_value(json_object_get(def, "uuid"));
 	const char *xml = json_string_value(json_object_get(def, "xml"));
 
+	if (strcmp(json_string_value(json_object_get(res, "type")) ?: "", "ocf") == 0) {
+		lres_define_ocf(l, def);
+		return;
+	}
 	snprintf(l->domain, sizeof(l->domain), "%s", domain ? domain : l->name);
 	if (uuid)
 		snprintf(l->uuid, sizeof(l->uuid), "%s", uuid);
@@ -267,6 +327,22 @@ static void send_running(struct lres *l, uint64_t inc, const char *note)
 	submit_tracked(l, r, e, len, what, inc, 's');
 }
 
+/* Shutdown with the freeze policy: stopped here, kept for this host. */
+static void send_freeze(struct lres *l, uint64_t inc)
+{
+	char what[VCD_STATE_NAME_LEN + 64], *e = NULL;
+	size_t len = 0;
+	int r;
+
+	if (l->release_sent_inc == inc)
+		return;
+	r = vcd_entry_resource_freeze(l->name, l->rm->p.self_id, inc,
+				      "frozen: this host shut down", &e, &len);
+	snprintf(what, sizeof(what), "resource-release of %s (frozen)", l->name);
+	vcd_notice("resource %s: frozen for this host's return", l->name);
+	submit_tracked(l, r, e, len, what, inc, 'r');
+}
+
 /* ------------------------------------------------------------------ */
 /* QEMU processes: pidfd watches and the fencer's registry */
 
@@ -309,6 +385,9 @@ static void on_pid_exit(uv_poll_t *h, int status, int events)
 	if (!l)
 		return;
 	watch_drop(l);
+	/* A live migration's source QEMU ends with the hand-over. */
+	if (l->busy && l->job.op == VCD_VIRT_MIGRATE)
+		return;
 	if (l->st == L_RUNNING)
 		qemu_died(l, "its QEMU process exited");
 }
@@ -358,39 +437,117 @@ static uint32_t fails_within(const struct lres *l, uint64_t window_ns)
 	uint32_t n = 0, i, kept = l->n_fail < RM_MAX_FAILS ? l->n_fail : RM_MAX_FAILS;
 
 	for (i = 0; i < kept; i++)
-		if (now - l->fail_ns[i] <= window_ns)
+		if (!window_ns || now - l->fail_ns[i] <= window_ns)
 			n++;
 	return n;
 }
 
+static int64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const json_t *lres_rec(const struct lres *l)
+{
+	const struct vcd_rm *rm = l->rm;
+
+	return rm->state ? json_object_get(vcd_state_resources(rm->state), l->name) : NULL;
+}
+
+/*
+ * Maintenance of the resource, of this host or of the whole cluster: the
+ * cluster watches it and does nothing to it.
+ */
+static bool hands_off(const struct lres *l)
+{
+	const struct vcd_rm *rm = l->rm;
+	const json_t *res = lres_rec(l);
+	const struct vcd_node *self;
+
+	if (!rm->state)
+		return false;
+	self = vcd_state_node(rm->state, rm->p.self_id);
+	return json_is_true(json_object_get(res, "maintenance")) ||
+	       (self && self->maintenance) ||
+	       json_is_true(json_object_get(vcd_state_cluster(rm->state), "maintenance"));
+}
+
+static void send_fail(struct lres *l, const char *why)
+{
+	char what[VCD_STATE_NAME_LEN + 32], *e = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!l->run_inc)
+		return;
+	r = vcd_entry_resource_fail(l->name, l->rm->p.self_id, l->run_inc, realtime_ms(), why,
+				    &e, &len);
+	if (r < 0)
+		return;
+	snprintf(what, sizeof(what), "resource-fail of %s", l->name);
+	l->rm->host.submit(l->rm->host.ctx, e, len, what, NULL, NULL);
+}
+
+/*
+ * A failure here: record it for the cluster, then restart in place or,
+ * at the resource's migration threshold, give it up to be placed
+ * elsewhere.  The count is the larger of this host's own (the commit of
+ * the last ones may still be on its way) and the replicated one (it
+ * survives an agent restart).
+ */
 static void count_failure(struct lres *l, const char *why)
 {
 	struct vcd_rm *rm = l->rm;
-	uint32_t n;
+	const json_t *res = lres_rec(l);
+	struct vcd_policy pol;
+	uint32_t n, repl;
 
 	l->fail_ns[l->n_fail++ % RM_MAX_FAILS] = vcd_now_ns();
 	snprintf(l->last_failure, sizeof(l->last_failure), "%s", why);
-	n = fails_within(l, rm->p.restart_window_ms * 1000000ull);
-	if (n > rm->p.restart_limit) {
+	if (vcd_policy_parse(json_object_get(res, "meta"), &pol, NULL, 0) < 0)
+		vcd_policy_init(&pol);
+	n = fails_within(l, pol.failure_timeout_ms * 1000000ull);
+	repl = res ? vcd_policy_failcount(res, &pol, rm->p.self_id, realtime_ms()) + 1 : 0;
+	if (repl > n)
+		n = repl;
+	send_fail(l, why);
+	if (pol.migration_threshold && n >= pol.migration_threshold) {
 		char note[VCD_STATE_WHY_LEN];
 
-		snprintf(note, sizeof(note), "failed %u times in %u s here (restart limit %u): %s",
-			 n, rm->p.restart_window_ms / 1000, rm->p.restart_limit, why);
+		snprintf(note, sizeof(note), "failed %u times here (migration threshold %u): %s",
+			 n, pol.migration_threshold, why);
 		vcd_warn("resource %s: %s; giving it up so the DC places it elsewhere", l->name,
 			 note);
 		l->gave_up_inc = l->run_inc;
 		rm->host.emit(rm->host.ctx, "resource-failed",
-			      json_pack("{s:s,s:s,s:b}", "resource", l->name, "reason", note,
-					"restart_here", 0));
-		send_release(l, l->run_inc, true, note);
+			      json_pack("{s:s,s:s,s:b,s:i,s:i}", "resource", l->name, "reason", note,
+					"restart_here", 0, "failcount", (int)n, "threshold",
+					(int)pol.migration_threshold));
+		vcd_policy_free(&pol);
 		return;
 	}
 	l->restarts++;
-	vcd_warn("resource %s: %s; restarting it here (%u of %u in %u s)", l->name, why, n,
-		 rm->p.restart_limit, rm->p.restart_window_ms / 1000);
+	vcd_warn("resource %s: %s; restarting it here (failure %u, migration threshold %u)",
+		 l->name, why, n, pol.migration_threshold);
 	rm->host.emit(rm->host.ctx, "resource-failed",
-		      json_pack("{s:s,s:s,s:b}", "resource", l->name, "reason", why,
-				"restart_here", 1));
+		      json_pack("{s:s,s:s,s:b,s:i,s:i}", "resource", l->name, "reason", why,
+				"restart_here", 1, "failcount", (int)n, "threshold",
+				(int)pol.migration_threshold));
+	vcd_policy_free(&pol);
+}
+
+/* In maintenance a failure is only reported: the operator acts. */
+static void failed_hands_off(struct lres *l, const char *why)
+{
+	struct vcd_rm *rm = l->rm;
+
+	vcd_warn("resource %s: %s; in maintenance: not acting", l->name, why);
+	rm->host.emit(rm->host.ctx, "resource-failed",
+		      json_pack("{s:s,s:s,s:b,s:b}", "resource", l->name, "reason", why,
+				"restart_here", 0, "maintenance", 1));
 }
 
 static void qemu_died(struct lres *l, const char *why)
@@ -398,7 +555,10 @@ static void qemu_died(struct lres *l, const char *why)
 	set_st(l, L_STOPPED);
 	l->pid = 0;
 	watch_drop(l);
-	count_failure(l, why);
+	if (hands_off(l))
+		failed_hands_off(l, why);
+	else
+		count_failure(l, why);
 	schedule(l->rm);
 }
 
@@ -432,7 +592,7 @@ static void start_done(struct vcd_virt_job *job)
 	schedule(rm);
 }
 
-static void start(struct lres *l, uint64_t inc)
+static void vm_start(struct lres *l, uint64_t inc)
 {
 	struct vcd_rm *rm = l->rm;
 	struct vcd_virt_job *job = &l->job;
@@ -484,7 +644,7 @@ static void stop_done(struct vcd_virt_job *job)
 	schedule(rm);
 }
 
-static void stop(struct lres *l, const char *why)
+static void vm_stop(struct lres *l, const char *why)
 {
 	struct vcd_rm *rm = l->rm;
 	struct vcd_virt_job *job = &l->job;
@@ -503,59 +663,502 @@ static void stop(struct lres *l, const char *why)
 }
 
 /* ------------------------------------------------------------------ */
+/* OCF resource agents */
+
+static void ocf_spec(const struct lres *l, struct vcd_ocf_spec *spec)
+{
+	*spec = (struct vcd_ocf_spec){
+		.ocf_root = l->rm->ocf_root,
+		.provider = l->provider,
+		.type = l->type,
+		.instance = l->name,
+		.params = l->params,
+	};
+}
+
+static int ocf_submit(struct lres *l, enum vcd_ocf_action act, uint32_t timeout_ms,
+		      uint32_t interval_ms, vcd_ocf_done_fn done)
+{
+	struct vcd_ocf_spec spec;
+	int r;
+
+	ocf_spec(l, &spec);
+	r = vcd_ocf_run(l->rm->loop, &spec, act, timeout_ms, interval_ms, done, l, &l->op);
+	if (r < 0) {
+		vcd_err("resource %s: cannot run the OCF agent's %s: %s", l->name,
+			vcd_ocf_action_name(act), strerror(-r));
+		return r;
+	}
+	l->busy = true;
+	return 0;
+}
+
+/* "OCF_ERR_GENERIC (1): <the agent's last words>" */
+static void ocf_result_text(const struct vcd_ocf_result *res, const char *action, char *buf,
+			    size_t size)
+{
+	if (res->timed_out)
+		snprintf(buf, size, "%s timed out", action);
+	else if (res->rc < 0)
+		snprintf(buf, size, "%s was killed (signal %d)", action, res->term_signal);
+	else
+		snprintf(buf, size, "%s: %s (%d)%s%.160s", action, vcd_ocf_rc_name(res->rc),
+			 res->rc, res->tail[0] ? ": " : "", res->tail);
+}
+
+static void ocf_start_done(void *arg, const struct vcd_ocf_result *res)
+{
+	struct lres *l = arg;
+	struct vcd_rm *rm = l->rm;
+	char note[VCD_STATE_WHY_LEN];
+	double took = (double)res->took_ns / 1e6;
+
+	l->busy = false;
+	l->op = NULL;
+	if (rm->closing) {
+		close_step(rm);
+		return;
+	}
+	if (res->rc != VCD_OCF_SUCCESS) {
+		ocf_result_text(res, "start", note, sizeof(note));
+		vcd_err("resource %s: %s after %.0f ms", l->name, note, took);
+		/* It may be half started: stop it before anything else. */
+		set_st(l, L_RUNNING);
+		l->recover = true;
+		count_failure(l, note);
+		schedule(rm);
+		return;
+	}
+	set_st(l, L_RUNNING);
+	l->monitor_fails = 0;
+	l->next_mon_ns = vcd_now_ns() + (uint64_t)l->interval_ms * 1000000ull;
+	snprintf(note, sizeof(note), "ocf:%s:%s started in %.0f ms", l->provider, l->type, took);
+	vcd_notice("resource %s: running here (%s)", l->name, note);
+	rm->host.emit(rm->host.ctx, "resource-started",
+		      json_pack("{s:s,s:f,s:I}", "resource", l->name, "took_ms", took,
+				"incarnation", (json_int_t)l->run_inc));
+	send_running(l, l->run_inc, note);
+	schedule(rm);
+}
+
+static void ocf_start(struct lres *l, uint64_t inc)
+{
+	struct vcd_rm *rm = l->rm;
+
+	if (ocf_submit(l, VCD_OCF_START, l->start_ms, 0, ocf_start_done) < 0)
+		return;
+	if (l->run_inc != inc)
+		l->restarts = 0;
+	set_st(l, L_STARTING);
+	l->run_inc = inc;
+	l->start_ns = vcd_now_ns();
+	vcd_info("resource %s: starting ocf:%s:%s here (incarnation %" PRIu64 ")", l->name,
+		 l->provider, l->type, inc);
+	rm->host.emit(rm->host.ctx, "resource-starting",
+		      json_pack("{s:s,s:s}", "resource", l->name, "agent", l->type));
+}
+
+static void ocf_stop_done(void *arg, const struct vcd_ocf_result *res)
+{
+	struct lres *l = arg;
+	struct vcd_rm *rm = l->rm;
+	char note[VCD_STATE_WHY_LEN];
+
+	l->busy = false;
+	l->op = NULL;
+	if (rm->closing) {
+		close_step(rm);
+		return;
+	}
+	if (res->rc != VCD_OCF_SUCCESS && res->rc != VCD_OCF_NOT_RUNNING) {
+		/* Not proven stopped: it stays ours and running until a stop
+		 * succeeds (never released, so never started elsewhere). */
+		ocf_result_text(res, "stop", note, sizeof(note));
+		set_st(l, L_RUNNING);
+		vcd_err("resource %s: %s; it may still run here, retrying the stop", l->name, note);
+		rm->host.emit(rm->host.ctx, "resource-stop-failed",
+			      json_pack("{s:s,s:s}", "resource", l->name, "reason", note));
+		return;
+	}
+	set_st(l, L_STOPPED);
+	l->recover = false;
+	vcd_notice("resource %s: stopped here in %.0f ms", l->name, (double)res->took_ns / 1e6);
+	rm->host.emit(rm->host.ctx, "resource-stopped", json_pack("{s:s}", "resource", l->name));
+	schedule(rm);
+}
+
+static void ocf_stop(struct lres *l, const char *why)
+{
+	if (ocf_submit(l, VCD_OCF_STOP, l->stop_ms, 0, ocf_stop_done) < 0)
+		return;
+	set_st(l, L_STOPPING);
+	vcd_notice("resource %s: stopping it here: %s", l->name, why);
+}
+
+/* A recurring monitor, or the first probe: does it run here? */
+static void ocf_monitor_done(void *arg, const struct vcd_ocf_result *res)
+{
+	struct lres *l = arg;
+	struct vcd_rm *rm = l->rm;
+	char note[VCD_STATE_WHY_LEN];
+	bool was_probe = !l->probed;
+
+	l->busy = false;
+	l->op = NULL;
+	if (rm->closing) {
+		close_step(rm);
+		return;
+	}
+	l->probed = true;
+	l->next_mon_ns = vcd_now_ns() + (uint64_t)l->interval_ms * 1000000ull;
+	if (res->rc == VCD_OCF_SUCCESS) {
+		if (l->st == L_STOPPED) {
+			vcd_notice("resource %s: the OCF agent says it runs here", l->name);
+			set_st(l, L_RUNNING);
+		}
+		l->monitor_fails = 0;
+		schedule(rm);
+		return;
+	}
+	if (l->st != L_RUNNING) {
+		if (was_probe && res->rc != VCD_OCF_NOT_RUNNING) {
+			ocf_result_text(res, "probe", note, sizeof(note));
+			vcd_warn("resource %s: %s", l->name, note);
+		}
+		schedule(rm);
+		return;
+	}
+	ocf_result_text(res, "monitor", note, sizeof(note));
+	if (hands_off(l)) {
+		if (res->rc == VCD_OCF_NOT_RUNNING)
+			set_st(l, L_STOPPED);
+		failed_hands_off(l, note);
+		return;
+	}
+	/* Not running: it is gone.  Any other answer: it may be half up;
+	 * the stop before the restart cleans it. */
+	if (res->rc == VCD_OCF_NOT_RUNNING)
+		set_st(l, L_STOPPED);
+	else
+		l->recover = true;
+	count_failure(l, note);
+	schedule(rm);
+}
+
+static void ocf_monitor(struct lres *l)
+{
+	ocf_submit(l, VCD_OCF_MONITOR, l->monitor_ms, l->probed ? l->interval_ms : 0,
+		   ocf_monitor_done);
+}
+
+static void ocf_tick_cb(uv_timer_t *t)
+{
+	struct vcd_rm *rm = t->data;
+	uint64_t now = vcd_now_ns();
+	struct lres *l;
+
+	for (l = rm->res; l; l = l->next) {
+		if (!l->ocf || l->busy || !l->in_state)
+			continue;
+		if (!l->probed || (l->st == L_RUNNING && now >= l->next_mon_ns))
+			ocf_monitor(l);
+	}
+}
+
+static void start(struct lres *l, uint64_t inc)
+{
+	if (l->ocf)
+		ocf_start(l, inc);
+	else
+		vm_start(l, inc);
+}
+
+static void stop(struct lres *l, const char *why)
+{
+	if (l->ocf)
+		ocf_stop(l, why);
+	else
+		vm_stop(l, why);
+}
+
+/* ------------------------------------------------------------------ */
 /* Reconcile */
 
-/* What to do with @l, placed as @p by the state. */
-static void reconcile_one(struct vcd_rm *rm, struct lres *l, const struct vcd_placement *p,
-			  bool exists)
+/* ---- planned moves ---- */
+
+static void move_sent_done(void *arg, int status)
+{
+	struct sent *snt = arg;
+
+	if (status < 0 && status != -EALREADY && snt->l->move_sent_inc == snt->inc)
+		snt->l->move_sent_inc = 0;
+	free(snt);
+}
+
+/* Submit resource-migrated or -abort once per move target life. */
+static void send_move_end(struct lres *l, uint32_t to_node, uint64_t to_inc, bool done,
+			  const char *status, const char *note)
+{
+	struct vcd_rm *rm = l->rm;
+	char what[VCD_STATE_NAME_LEN + 48], *e = NULL;
+	struct sent *snt;
+	size_t len = 0;
+	int r;
+
+	if (l->move_sent_inc == to_inc)
+		return;
+	r = done ? vcd_entry_resource_migrated(l->name, to_node, to_inc, status, note, &e, &len)
+		 : vcd_entry_resource_migrate_abort(l->name, rm->p.self_id, note, &e, &len);
+	snt = r == 0 ? calloc(1, sizeof(*snt)) : NULL;
+	if (!snt) {
+		free(e);
+		return;
+	}
+	*snt = (struct sent){ l, to_inc, 'm' };
+	l->move_sent_inc = to_inc;
+	if (done)
+		rm->leave_progress_ns = vcd_now_ns();
+	snprintf(what, sizeof(what), "%s of %s", done ? "resource-migrated" : "resource-migrate-abort",
+		 l->name);
+	vcd_notice("resource %s: %s (node %u): %s", l->name,
+		   done ? "moved" : "move aborted", to_node, note);
+	r = rm->host.submit(rm->host.ctx, e, len, what, move_sent_done, snt);
+	if (r < 0)
+		move_sent_done(snt, r);
+}
+
+static void migrate_done(struct vcd_virt_job *job)
+{
+	struct lres *l = job->ctx;
+	struct vcd_rm *rm = l->rm;
+	const json_t *res = lres_rec(l);
+	struct vcd_placement p = { 0 };
+	char note[VCD_STATE_WHY_LEN];
+	double took = (double)job->took_ns / 1e6;
+
+	l->busy = false;
+	vcd_resource_placement(res, &p);
+	if (job->err) {
+		snprintf(note, sizeof(note), "live migration to node %u failed after %.0f ms: %.180s",
+			 p.to_node, took, job->msg);
+		vcd_err("resource %s: %s", l->name, note);
+		rm->host.emit(rm->host.ctx, "resource-migrate-failed",
+			      json_pack("{s:s,s:i,s:s}", "resource", l->name, "to_node",
+					(int)p.to_node, "reason", job->msg));
+		if (p.to_node)
+			send_move_end(l, p.to_node, p.to_incarnation, false, NULL, note);
+		run_monitor(rm);	/* libvirt resumes it here: see that it runs */
+		schedule(rm);
+		return;
+	}
+	/* QEMU here ended with the hand-over: not a failure. */
+	set_st(l, L_STOPPED);
+	watch_drop(l);
+	l->pid = 0;
+	snprintf(note, sizeof(note), "live migration from node %u took %.0f ms", rm->p.self_id,
+		 took);
+	vcd_notice("resource %s: migrated to node %u in %.0f ms", l->name, p.to_node, took);
+	rm->host.emit(rm->host.ctx, "resource-migrated-out",
+		      json_pack("{s:s,s:i,s:f}", "resource", l->name, "to_node", (int)p.to_node,
+				"took_ms", took));
+	if (p.to_node)
+		send_move_end(l, p.to_node, p.to_incarnation, true, "running", note);
+	schedule(rm);
+}
+
+static void vm_migrate(struct lres *l, const struct vcd_placement *p)
+{
+	struct vcd_rm *rm = l->rm;
+	struct vcd_virt_job *job = &l->job;
+	char note[VCD_STATE_WHY_LEN];
+
+	memset(job, 0, sizeof(*job));
+	if (!rm->host.migrate_uri ||
+	    rm->host.migrate_uri(rm->host.ctx, p->to_node, job->dest_uri, sizeof(job->dest_uri),
+				 job->migrate_uri, sizeof(job->migrate_uri)) < 0) {
+		snprintf(note, sizeof(note), "no migration URI for node %u (migrate-uri)",
+			 p->to_node);
+		send_move_end(l, p->to_node, p->to_incarnation, false, NULL, note);
+		return;
+	}
+	job->op = VCD_VIRT_MIGRATE;
+	/* Defined on the target as everywhere (autostart off); the source
+	 * keeps its inactive definition, as after a failover. */
+	job->migrate_flags = VCD_VIRT_MIGRATE_LIVE | VCD_VIRT_MIGRATE_PEER2PEER |
+			     VCD_VIRT_MIGRATE_PERSIST_DEST;
+	snprintf(job->name, sizeof(job->name), "%s", l->domain);
+	snprintf(job->uuid, sizeof(job->uuid), "%s", l->uuid);
+	job->timeout_ms = rm->p.migrate_timeout_ms;
+	job->bandwidth_mib_s = rm->p.migrate_bandwidth_mib_s;
+	job->done = migrate_done;
+	job->ctx = l;
+	if (vcd_virt_submit(rm->virt, job) < 0)
+		return;
+	l->busy = true;
+	vcd_notice("resource %s: live-migrating domain %s to node %u (%s)", l->name, l->domain,
+		   p->to_node, job->dest_uri);
+	rm->host.emit(rm->host.ctx, "resource-migrating",
+		      json_pack("{s:s,s:i,s:s}", "resource", l->name, "to_node", (int)p->to_node,
+				"uri", job->dest_uri));
+}
+
+/* The source of a move: hand it over (a running VM live), or stop it and
+ * let the target start it. */
+static void move_out(struct vcd_rm *rm, struct lres *l, const struct vcd_placement *p)
+{
+	char note[VCD_STATE_WHY_LEN];
+
+	if (l->st == L_RUNNING && !l->ocf && rm->virt) {
+		vm_migrate(l, p);
+		return;
+	}
+	if (l->st == L_RUNNING) {
+		stop(l, "it moves to another host");
+		return;
+	}
+	if (l->st != L_STOPPED)
+		return;
+	snprintf(note, sizeof(note), "stopped on node %u; it starts on node %u", rm->p.self_id,
+		 p->to_node);
+	send_move_end(l, p->to_node, p->to_incarnation, true, "placed", note);
+}
+
+static void claim_state_done(struct vcd_virt_job *job)
+{
+	struct lres *l = job->ctx;
+	const json_t *res = lres_rec(l);
+	struct vcd_placement p = { 0 };
+
+	l->busy = false;
+	vcd_resource_placement(res, &p);
+	if (p.to_node != l->rm->p.self_id || p.to_incarnation != l->rm->inc)
+		return;
+	if (!job->err && job->running && !job->paused) {
+		set_st(l, L_RUNNING);
+		watch_qemu(l, job->pid);
+		send_move_end(l, p.to_node, p.to_incarnation, true, "running",
+			      "the source was fenced after the hand-over; it runs here");
+		return;
+	}
+	if (!job->err && job->running) {
+		set_st(l, L_RUNNING);	/* a paused incoming domain: destroy it */
+		stop(l, "the source was fenced before the hand-over");
+		return;
+	}
+	send_move_end(l, p.to_node, p.to_incarnation, false, NULL,
+		      "the source was fenced before the hand-over; it does not run here");
+}
+
+/*
+ * The target of a move: the incoming domain is the source's business
+ * until the move ends, unless the source's life ended first.  Then this
+ * host decides: a VM that runs here (the hand-over happened) stays and is
+ * claimed; anything else is destroyed and the move aborted, so that the
+ * DC places it anew.
+ */
+static void move_in(struct vcd_rm *rm, struct lres *l, const struct vcd_placement *p)
+{
+	const struct vcd_node *src = vcd_state_node(rm->state, p->node);
+	struct vcd_virt_job *job = &l->job;
+
+	if (!src || src->fenced_incarnation < p->incarnation)
+		return;
+	if (l->ocf || !rm->virt) {
+		if (l->st == L_STOPPED)
+			send_move_end(l, p->to_node, p->to_incarnation, false, NULL,
+				      "the source was fenced before the move ended");
+		else if (l->st == L_RUNNING)
+			stop(l, "the source was fenced before the move ended");
+		return;
+	}
+	memset(job, 0, sizeof(*job));
+	job->op = VCD_VIRT_STATE;
+	snprintf(job->name, sizeof(job->name), "%s", l->domain);
+	snprintf(job->uuid, sizeof(job->uuid), "%s", l->uuid);
+	job->done = claim_state_done;
+	job->ctx = l;
+	if (vcd_virt_submit(rm->virt, job) == 0)
+		l->busy = true;
+}
+
+/* ---- the pass ---- */
+
+static bool leave_stops(const struct vcd_rm *rm)
+{
+	return rm->leaving && (rm->leave_policy != VCD_RM_LEAVE_MIGRATE ||
+			       ms_since(rm->leave_progress_ns) > RM_LEAVE_STALL_MS);
+}
+
+/* What to do with @l, placed by @res (NULL: no such resource). */
+static void reconcile_one(struct vcd_rm *rm, struct lres *l, const json_t *res)
 {
 	uint32_t self = rm->p.self_id;
-	bool mine_now = exists && p->node == self && p->incarnation == rm->inc;
-	bool mine_old = exists && p->node == self && p->incarnation && p->incarnation < rm->inc;
-	bool want = mine_now && rm->may_run && !p->removing && !rm->leaving &&
-		    l->gave_up_inc != p->incarnation;
+	struct vcd_placement p = { 0 };
+	bool exists = res != NULL, mine_now, mine_old, moving_in, disabled, stopping, want;
 
-	if (l->busy)
+	if (res)
+		vcd_resource_placement(res, &p);
+	mine_now = exists && p.node == self && p.incarnation == rm->inc;
+	mine_old = exists && p.node == self && p.incarnation && p.incarnation < rm->inc;
+	moving_in = exists && p.to_node == self && p.to_incarnation == rm->inc;
+	disabled = exists && json_is_false(json_object_get(res, "enabled"));
+	stopping = leave_stops(rm) && !(mine_now && p.to_node);
+	if (l->busy || (exists && hands_off(l)))
 		return;
+	if (moving_in) {
+		move_in(rm, l, &p);
+		return;
+	}
+	if (mine_now && p.to_node && rm->may_run) {
+		move_out(rm, l, &p);
+		return;
+	}
+	want = mine_now && rm->may_run && !p.removing && !stopping && !disabled &&
+	       l->gave_up_inc != p.incarnation;
 	if (want) {
-		if (l->st == L_STOPPED)
-			start(l, p->incarnation);
-		else if (l->st == L_RUNNING && l->run_inc != p->incarnation)
-			l->run_inc = p->incarnation;	/* adopted after a restart */
-		if (l->st == L_RUNNING)
-			send_running(l, p->incarnation, "running (adopted)");
+		if (l->st == L_RUNNING && l->recover)
+			stop(l, "recovering from a failure");
+		else if (l->st == L_STOPPED && (!l->ocf || l->probed))
+			start(l, p.incarnation);
+		else if (l->st == L_RUNNING && l->run_inc != p.incarnation)
+			l->run_inc = p.incarnation;	/* adopted after a restart */
+		if (l->st == L_RUNNING && !l->recover)
+			send_running(l, p.incarnation, "running (adopted)");
 		return;
 	}
 	if (l->st == L_RUNNING) {
 		/* Only our own life's placement may run here: anything else
 		 * stops, but not merely because the lease blinked. */
-		if (!mine_now || p->removing || rm->leaving || l->gave_up_inc == p->incarnation)
+		if (!mine_now || p.removing || stopping || disabled ||
+		    l->gave_up_inc == p.incarnation)
 			stop(l, !exists ? "it is no cluster resource any more" :
 				!mine_now ? "it is not placed on this life" :
-				p->removing ? "it is being removed" :
-				rm->leaving ? "this host is leaving" : "it failed here");
+				p.removing ? "it is being removed" :
+				disabled ? "it is disabled" :
+				stopping ? "this host is leaving" : "it failed here");
 		return;
 	}
 	if (l->st != L_STOPPED)
 		return;
 	if (mine_old)
-		send_release(l, p->incarnation, false, "an earlier life of this host");
-	else if (mine_now && (p->removing || rm->leaving))
-		send_release(l, p->incarnation, false, p->removing ? "removed" : "host leaving");
-	else if (mine_now && l->gave_up_inc == p->incarnation)
-		send_release(l, p->incarnation, true, l->last_failure);
+		send_release(l, p.incarnation, false, "an earlier life of this host");
+	else if (mine_now && rm->leaving && rm->leave_policy == VCD_RM_LEAVE_FREEZE)
+		send_freeze(l, p.incarnation);
+	else if (mine_now && (p.removing || stopping || disabled))
+		send_release(l, p.incarnation, false, p.removing ? "removed" :
+			     disabled ? "disabled" : "host leaving");
+	else if (mine_now && l->gave_up_inc == p.incarnation)
+		send_release(l, p.incarnation, true, l->last_failure);
 }
 
 static bool placed_here(const struct vcd_rm *rm)
 {
 	const json_t *all = vcd_state_resources(rm->state);
-	struct vcd_placement p;
 	const char *name;
 	json_t *res;
 
 	json_object_foreach((json_t *)all, name, res) {
-		if (vcd_resource_placement(res, &p) == 0 && p.node == rm->p.self_id &&
-		    p.incarnation == rm->inc)
+		if (vcd_resource_held_by(res, rm->p.self_id, rm->inc))
 			return true;
 	}
 	return false;
@@ -564,31 +1167,31 @@ static bool placed_here(const struct vcd_rm *rm)
 static void reconcile_all(struct vcd_rm *rm)
 {
 	const json_t *all = vcd_state_resources(rm->state);
-	struct vcd_placement p;
 	const char *name;
 	struct lres *l;
 	json_t *res;
 
+	/* Nothing is known of what runs here before libvirt's first listing
+	 * (VMs) or an OCF resource's first probe. */
 	if (!rm->virt || !rm->synced)
 		return;
 	for (l = rm->res; l; l = l->next)
 		l->in_state = false;
 	json_object_foreach((json_t *)all, name, res) {
-		if (strcmp(json_string_value(json_object_get(res, "type")) ?: "", "vm") != 0)
+		const char *type = json_string_value(json_object_get(res, "type")) ?: "";
+
+		if (strcmp(type, "vm") != 0 && strcmp(type, "ocf") != 0)
 			continue;
 		l = lres_get(rm, name);
 		if (!l)
 			continue;
 		l->in_state = true;
 		lres_define(l, res);
-		vcd_resource_placement(res, &p);
-		reconcile_one(rm, l, &p, true);
+		reconcile_one(rm, l, res);
 	}
 	for (l = rm->res; l; l = l->next) {
-		if (!l->in_state) {
-			p = (struct vcd_placement){ 0 };
-			reconcile_one(rm, l, &p, false);
-		}
+		if (!l->in_state)
+			reconcile_one(rm, l, NULL);
 	}
 	if (rm->leaving && rm->leave_done && !placed_here(rm)) {
 		void (*done)(void *, int) = rm->leave_done;
@@ -618,12 +1221,16 @@ static void placed_done(void *arg, int status)
 	free(pl);
 }
 
-static bool in_flight(void *ctx, const char *name)
+/* The node a decision still in flight sends @name to; 0: none. */
+static uint32_t in_flight(void *ctx, const char *name)
 {
 	struct vcd_rm *rm = ctx;
 	json_t *t = json_object_get(rm->inflight, name);
 
-	return t && vcd_now_ns() - (uint64_t)json_integer_value(t) < RM_INFLIGHT_MS * 1000000ull;
+	if (!t || vcd_now_ns() - (uint64_t)json_integer_value(json_object_get(t, "ns")) >=
+			  RM_INFLIGHT_MS * 1000000ull)
+		return 0;
+	return (uint32_t)json_integer_value(json_object_get(t, "node"));
 }
 
 static void note_noplace(struct vcd_rm *rm, const struct vcd_place_decision *d)
@@ -638,8 +1245,58 @@ static void note_noplace(struct vcd_rm *rm, const struct vcd_place_decision *d)
 	json_object_set_new(rm->noplace, d->name, json_string(d->why));
 }
 
+/* Planned moves in flight, committed or submitted: bounded by migrate_max. */
+static uint32_t moves_in_flight(const struct vcd_rm *rm)
+{
+	const json_t *all = vcd_state_resources(rm->state), *res;
+	const char *name;
+	uint32_t n = 0;
+
+	json_object_foreach((json_t *)all, name, res) {
+		if (json_object_get(res, "migrating"))
+			n++;
+	}
+	return n;
+}
+
+static uint32_t move_budget(const struct vcd_rm *rm)
+{
+	json_int_t max = json_integer_value(json_object_get(vcd_state_cluster(rm->state),
+							    "migrate_max"));
+	uint32_t busy = moves_in_flight(rm), pending = 0;
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(rm->inflight, name, v) {
+		if (in_flight((void *)rm, name))
+			pending++;
+	}
+	if (max <= 0)
+		max = VCD_STATE_DEFAULT_MIGRATE_MAX;
+	return busy + pending >= (uint64_t)max ? 0 : (uint32_t)max - busy - pending;
+}
+
+static int decision_entry(const struct vcd_place_decision *d, char **e, size_t *len)
+{
+	if (d->kind == VCD_PLACE_MOVE)
+		return vcd_entry_resource_migrate(d->name, d->node, d->incarnation, d->from_node,
+						  d->from_incarnation, d->why, e, len);
+	return vcd_entry_resource_place(d->name, d->node, d->incarnation, d->why, e, len);
+}
+
+/* A move of @name failed a short while ago: give it time (the same
+ * failure would repeat at once, and a leave would never see it stall). */
+static bool move_backing_off(const struct vcd_rm *rm, const char *name)
+{
+	json_t *t = json_object_get(rm->move_failed, name);
+
+	return t && vcd_now_ns() - (uint64_t)json_integer_value(t) <
+			    RM_MOVE_BACKOFF_MS * 1000000ull;
+}
+
 static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 {
+	struct vcd_place_opts opts = { .now_ms = realtime_ms(), .max_moves = move_budget(rm) };
 	struct vcd_place_out out;
 	char what[VCD_STATE_NAME_LEN + 48], *e;
 	struct placed *pl;
@@ -647,19 +1304,22 @@ static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 	int r;
 
 	vcd_place_out_init(&out);
-	if (vcd_place_run(rm->state, assume, in_flight, rm, &out) < 0) {
+	if (vcd_place_run(rm->state, assume, &opts, in_flight, rm, &out) < 0) {
 		vcd_place_out_free(&out);
 		return;
 	}
 	for (i = 0; i < out.n; i++) {
 		const struct vcd_place_decision *d = &out.d[i];
+		bool move = d->kind == VCD_PLACE_MOVE;
 
 		if (!d->node) {
 			note_noplace(rm, d);
 			continue;
 		}
+		if (move && move_backing_off(rm, d->name))
+			continue;
 		json_object_del(rm->noplace, d->name);
-		r = vcd_entry_resource_place(d->name, d->node, d->incarnation, d->why, &e, &len);
+		r = decision_entry(d, &e, &len);
 		pl = r == 0 ? calloc(1, sizeof(*pl) + strlen(d->name) + 1) : NULL;
 		if (!pl) {
 			if (r == 0)
@@ -668,9 +1328,13 @@ static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 		}
 		pl->rm = rm;
 		strcpy(pl->name, d->name);
-		vcd_notice("DC: placing %s on node %u: %s", d->name, d->node, d->why);
-		json_object_set_new(rm->inflight, d->name, json_integer((json_int_t)vcd_now_ns()));
-		snprintf(what, sizeof(what), "resource-place of %s on node %u", d->name, d->node);
+		vcd_notice("DC: %s %s %s node %u: %s", move ? "moving" : "placing", d->name,
+			   move ? "to" : "on", d->node, d->why);
+		json_object_set_new(rm->inflight, d->name,
+				    json_pack("{s:I,s:i}", "ns", (json_int_t)vcd_now_ns(), "node",
+					      (int)d->node));
+		snprintf(what, sizeof(what), "%s of %s on node %u",
+			 move ? "resource-migrate" : "resource-place", d->name, d->node);
 		if (rm->host.submit(rm->host.ctx, e, len, what, placed_done, pl) < 0)
 			json_object_del(rm->inflight, d->name);
 	}
@@ -691,11 +1355,15 @@ static void sync_active(struct vcd_rm *rm, const json_t *active, uint64_t since_
 	for (l = rm->res; l; l = l->next) {
 		bool found = false;
 
-		if (l->busy || l->st_ns >= since_ns)
+		if (l->ocf || l->busy || l->st_ns >= since_ns)
 			continue;
 		json_array_foreach(active, i, d) {
 			const char *uuid = json_string_value(json_object_get(d, "uuid"));
 
+			/* The target's paused side of a live migration is the
+			 * source's until the move ends. */
+			if (json_is_true(json_object_get(d, "incoming")))
+				continue;
 			if (uuid && strcasecmp(uuid, l->uuid) == 0) {
 				found = true;
 				if (l->st == L_STOPPED) {
@@ -891,13 +1559,16 @@ int vcd_rm_new(uv_loop_t *loop, const struct vcd_rm_params *p, const struct vcd_
 	rm->p = *p;
 	rm->host = *host;
 	rm->uri = strdup(p->libvirt_uri ? p->libvirt_uri : "");
+	rm->ocf_root = strdup(p->ocf_root && p->ocf_root[0] ? p->ocf_root : VCD_OCF_ROOT_DEFAULT);
 	rm->inflight = json_object();
 	rm->noplace = json_object();
-	if (!rm->uri || !rm->inflight || !rm->noplace) {
+	rm->move_failed = json_object();
+	if (!rm->uri || !rm->ocf_root || !rm->inflight || !rm->noplace || !rm->move_failed) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	rm->p.libvirt_uri = rm->uri;
+	rm->p.ocf_root = rm->ocf_root;
 	if (rm->uri[0]) {
 		r = vcd_virt_new(loop, rm->uri, &virt_cbs, rm, &rm->virt);
 		if (r < 0)
@@ -909,6 +1580,9 @@ int vcd_rm_new(uv_loop_t *loop, const struct vcd_rm_params *p, const struct vcd_
 	rm->retry.data = rm;
 	uv_timer_init(loop, &rm->monitor);
 	rm->monitor.data = rm;
+	uv_timer_init(loop, &rm->ocf_tick);
+	rm->ocf_tick.data = rm;
+	uv_timer_start(&rm->ocf_tick, ocf_tick_cb, RM_OCF_TICK_MS, RM_OCF_TICK_MS);
 	if (rm->virt) {
 		uv_timer_start(&rm->retry, retry_cb, RM_RETRY_MS, RM_RETRY_MS);
 		uv_timer_start(&rm->monitor, monitor_cb, p->monitor_ms, p->monitor_ms);
@@ -921,7 +1595,9 @@ int vcd_rm_new(uv_loop_t *loop, const struct vcd_rm_params *p, const struct vcd_
 fail:
 	json_decref(rm->inflight);
 	json_decref(rm->noplace);
+	json_decref(rm->move_failed);
 	free(rm->uri);
+	free(rm->ocf_root);
 	free(rm);
 	return r;
 }
@@ -964,7 +1640,10 @@ void vcd_rm_applied(struct vcd_rm *rm, const struct vcd_apply_result *res, uint6
 	if (!res->changed || !res->resource[0])
 		return;
 	vcd_resource_placement(r, &p);
-	if (res->op == VCD_OP_RESOURCE_PLACE) {
+	if (res->op == VCD_OP_RESOURCE_MIGRATE_ABORT && rm->is_dc)
+		json_object_set_new(rm->move_failed, res->resource,
+				    json_integer((json_int_t)vcd_now_ns()));
+	if (res->op == VCD_OP_RESOURCE_PLACE || res->op == VCD_OP_RESOURCE_MIGRATE) {
 		json_object_del(rm->inflight, res->resource);
 		vcd_notice("committed: %s placed on node %u (incarnation %" PRIu64 "): %s",
 			   res->resource, p.node, p.incarnation, why ? why : "");
@@ -1035,8 +1714,24 @@ int vcd_rm_validate(struct vcd_rm *rm, const char *xml, const char *domain,
 	return r;
 }
 
-void vcd_rm_leave(struct vcd_rm *rm, void (*done)(void *arg, int status), void *arg)
+int vcd_rm_leave_policy_parse(const char *name, enum vcd_rm_leave_policy *ret)
 {
+	if (strcmp(name, "stop") == 0)
+		*ret = VCD_RM_LEAVE_STOP;
+	else if (strcmp(name, "migrate") == 0)
+		*ret = VCD_RM_LEAVE_MIGRATE;
+	else if (strcmp(name, "freeze") == 0)
+		*ret = VCD_RM_LEAVE_FREEZE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void vcd_rm_leave(struct vcd_rm *rm, enum vcd_rm_leave_policy policy,
+		  void (*done)(void *arg, int status), void *arg)
+{
+	rm->leave_policy = policy;
+	rm->leave_progress_ns = vcd_now_ns();
 	rm->leaving = true;
 	rm->leave_done = done;
 	rm->leave_arg = arg;
@@ -1064,6 +1759,9 @@ json_t *vcd_rm_json(const struct vcd_rm *rm)
 
 		if (o && l->last_failure[0])
 			json_object_set_new(o, "last_failure", json_string(l->last_failure));
+		if (o && l->ocf)
+			json_object_set_new(o, "agent", json_sprintf("ocf:%s:%s", l->provider,
+								     l->type));
 		json_object_set_new(res, l->name, o);
 	}
 	return json_pack("{s:s,s:s,s:o}", "libvirt",
@@ -1074,9 +1772,8 @@ json_t *vcd_rm_json(const struct vcd_rm *rm)
 /* ------------------------------------------------------------------ */
 /* Close */
 
-static void part_closed(uv_handle_t *h)
+static void close_step(struct vcd_rm *rm)
 {
-	struct vcd_rm *rm = h->data;
 	struct lres *l;
 
 	if (--rm->closing)
@@ -1084,14 +1781,22 @@ static void part_closed(uv_handle_t *h)
 	while ((l = rm->res)) {
 		rm->res = l->next;
 		free(l->xml);
+		json_decref(l->params);
 		free(l);
 	}
 	json_decref(rm->inflight);
 	json_decref(rm->noplace);
+	json_decref(rm->move_failed);
 	free(rm->uri);
+	free(rm->ocf_root);
 	if (rm->closed)
 		rm->closed(rm->closed_arg);
 	free(rm);
+}
+
+static void part_closed(uv_handle_t *h)
+{
+	close_step(h->data);
 }
 
 void vcd_rm_close(struct vcd_rm *rm, void (*done)(void *arg), void *arg)
@@ -1109,6 +1814,11 @@ void vcd_rm_close(struct vcd_rm *rm, void (*done)(void *arg), void *arg)
 	vcd_virt_free(rm->virt);
 	rm->virt = NULL;
 	for (l = rm->res; l; l = l->next) {
+		/* An OCF action in flight is killed; its done() sees closing. */
+		if (l->op) {
+			rm->closing++;
+			vcd_ocf_cancel(l->op);
+		}
 		if (l->watch) {
 			/* The VM keeps running; only our watch ends. */
 			struct pidwatch *w = l->watch;
@@ -1118,7 +1828,8 @@ void vcd_rm_close(struct vcd_rm *rm, void (*done)(void *arg), void *arg)
 			uv_close((uv_handle_t *)&w->h, watch_closed);
 		}
 	}
-	rm->closing = 3;
+	rm->closing += 4;
+	uv_close((uv_handle_t *)&rm->ocf_tick, part_closed);
 	uv_close((uv_handle_t *)&rm->soon, part_closed);
 	uv_close((uv_handle_t *)&rm->retry, part_closed);
 	uv_close((uv_handle_t *)&rm->monitor, part_closed);

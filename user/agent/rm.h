@@ -11,9 +11,19 @@
  * restarted with a new incarnation) is stopped and released.
  *
  * A VM that dies here while it should run (its QEMU's pidfd, or libvirt's
- * lifecycle event, whichever comes first) is restarted in place up to
- * restart-limit times within restart-window; past that it is released as
- * failed and the DC places it elsewhere.
+ * lifecycle event, whichever comes first), or an OCF resource whose
+ * monitor fails, is a failure: recorded (resource-fail), then restarted in
+ * place until its failcount here reaches the resource's migration
+ * threshold (policy.h); then it is released as failed and the DC places
+ * it elsewhere.
+ *
+ * Maintenance (of the resource, of this host or of the cluster): the
+ * resource is watched and reported, never started, stopped or restarted.
+ * A disabled resource is stopped and released.  A planned move
+ * (resource-migrate): the source live-migrates a running VM to the target
+ * (or stops an OCF resource) and commits resource-migrated; the target
+ * leaves the incoming domain alone, and claims it (or aborts the move)
+ * only if the source was fenced before the move ended.
  *
  * Every QEMU started here is registered with the fencing transport
  * (proc_add: the kernel's kill action or vcluster-fencer), so a fenced
@@ -50,15 +60,27 @@ struct vcd_rm_host {
 	void (*nudge)(void *ctx);
 	int (*proc_add)(void *ctx, pid_t pid);
 	int (*proc_del)(void *ctx, pid_t pid);
+	/* The libvirt URI of @node's libvirtd for a live migration, and the
+	 * URI of QEMU's data stream ("" for libvirt's choice): 0 or -ENOENT. */
+	int (*migrate_uri)(void *ctx, uint32_t node, char *uri, size_t uri_size,
+			   char *data_uri, size_t data_size);
 };
 
 struct vcd_rm_params {
 	uint32_t self_id;
 	const char *libvirt_uri;	/* NULL or "": this host runs no VMs */
 	uint32_t monitor_ms;		/* recurring monitor (a libvirt listing) */
-	uint32_t restart_limit;		/* restarts in place ... */
-	uint32_t restart_window_ms;	/* ... within this time, then elsewhere */
+	const char *ocf_root;		/* OCF resource agents: ocf_root/resource.d/ */
+	uint32_t migrate_timeout_ms;	/* a live migration longer than this is aborted */
+	uint32_t migrate_bandwidth_mib_s;	/* 0: unlimited */
 };
+
+enum vcd_rm_leave_policy {
+	VCD_RM_LEAVE_STOP = 0,		/* stop each resource and release it */
+	VCD_RM_LEAVE_MIGRATE,		/* the DC moves them (live for VMs) */
+	VCD_RM_LEAVE_FREEZE,		/* stop them; they wait for this host's return */
+};
+int vcd_rm_leave_policy_parse(const char *name, enum vcd_rm_leave_policy *ret);
 
 struct vcd_rm;
 
@@ -98,11 +120,16 @@ int vcd_rm_validate(struct vcd_rm *rm, const char *xml, const char *domain,
 		    vcd_rm_validate_fn cb, void *arg);
 
 /*
- * A planned leave (rule 5): stop every resource this life runs, release
- * each, then call @done(arg, status) -- 0 once nothing is placed on this
- * life any more, or an error.  Nothing is started here afterwards.
+ * A planned leave (rule 5), after node-leaving committed: with @policy
+ * stop, stop every resource this life runs and release each; freeze, the
+ * same, but each waits for this host's return instead of moving; migrate,
+ * let the DC move each away (VMs live), and stop what has not moved after
+ * RM_LEAVE_STALL_MS without progress.  Then @done(arg, status): 0 once
+ * nothing is placed on this life any more, or an error.  Nothing is
+ * started here afterwards.
  */
-void vcd_rm_leave(struct vcd_rm *rm, void (*done)(void *arg, int status), void *arg);
+void vcd_rm_leave(struct vcd_rm *rm, enum vcd_rm_leave_policy policy,
+		  void (*done)(void *arg, int status), void *arg);
 
 /* This host's view for `status` (new reference):
  * {"libvirt":"connected"|"...","resources":{NAME:{"local":"running",

@@ -16,12 +16,14 @@
 #include <string.h>
 
 #include "state.h"
+#include "policy.h"
 
 struct vcd_state {
 	uint64_t applied_index;
 	size_t n_nodes;
 	struct vcd_node nodes[VCD_STATE_MAX_NODES];	/* ordered by id */
 	json_t *resources;	/* object: name -> record (state.h, to_json) */
+	json_t *cluster;	/* cluster-wide properties (cluster-set) */
 	json_t *history;	/* array of decision records, oldest first */
 };
 
@@ -49,6 +51,14 @@ static const char *const op_names[] = {
 	[VCD_OP_RESOURCE_STATUS] = "resource-status",
 	[VCD_OP_NODE_CAPACITY] = "node-capacity",
 	[VCD_OP_NODE_LEAVING] = "node-leaving",
+	[VCD_OP_RESOURCE_META] = "resource-meta",
+	[VCD_OP_RESOURCE_FLAGS] = "resource-flags",
+	[VCD_OP_RESOURCE_FAIL] = "resource-fail",
+	[VCD_OP_RESOURCE_CLEANUP] = "resource-cleanup",
+	[VCD_OP_RESOURCE_MIGRATE] = "resource-migrate",
+	[VCD_OP_RESOURCE_MIGRATED] = "resource-migrated",
+	[VCD_OP_RESOURCE_MIGRATE_ABORT] = "resource-migrate-abort",
+	[VCD_OP_CLUSTER_SET] = "cluster-set",
 };
 
 const char *vcd_node_state_name(enum vcd_node_state st)
@@ -486,6 +496,21 @@ static int parse_fence(struct ctx *c, const json_t *o, struct vcd_fence_rec *rec
 	return 0;
 }
 
+/* A fenced life cannot be the target of a move any more: its moves end
+ * (the source still holds the resource; a fenced source already let go). */
+static void end_moves_to(struct vcd_state *s, uint32_t node, uint64_t inc)
+{
+	const char *name;
+	json_t *res;
+	struct vcd_placement p;
+
+	json_object_foreach(s->resources, name, res) {
+		if (vcd_resource_placement(res, &p) == 0 && p.to_node == node &&
+		    p.to_incarnation <= inc)
+			json_object_del(res, "migrating");
+	}
+}
+
 /*
  * node-fenced: the life is certainly over (strong fencing and the window
  * passed, or an operator confirmed it); its resources may run elsewhere.
@@ -516,6 +541,7 @@ static int op_node_fenced(struct apply *a)
 	n->fenced_incarnation = rec.incarnation;
 	n->has_fence = true;
 	n->fence = rec;
+	end_moves_to(a->s, rec.node_id, rec.incarnation);
 	return 0;
 }
 
@@ -574,43 +600,55 @@ int vcd_resource_placement(const json_t *res, struct vcd_placement *ret)
 	ret->node = (uint32_t)rec_uint(res, "node");
 	ret->incarnation = rec_uint(res, "incarnation");
 	ret->removing = json_is_true(json_object_get(res, "removing"));
+	ret->to_node = (uint32_t)rec_uint(json_object_get(res, "migrating"), "node");
+	ret->to_incarnation = rec_uint(json_object_get(res, "migrating"), "incarnation");
 	return 0;
 }
 
-bool vcd_resource_failed_on(const json_t *res, uint32_t node)
+const json_t *vcd_state_cluster(const struct vcd_state *s)
 {
-	const json_t *f = json_object_get(res, "failed_on");
-	size_t i;
-
-	for (i = 0; i < json_array_size(f); i++)
-		if (json_integer_value(json_array_get(f, i)) == (json_int_t)node)
-			return true;
-	return false;
+	return s->cluster;
 }
 
-bool vcd_state_resource_free(const struct vcd_state *s, const json_t *res)
+bool vcd_resource_held_by(const json_t *res, uint32_t node, uint64_t incarnation)
 {
 	struct vcd_placement p;
-	const struct vcd_node *n;
 
 	if (vcd_resource_placement(res, &p) < 0)
 		return false;
-	if (!p.node)
+	return (p.node == node && p.incarnation == incarnation) ||
+	       (p.to_node == node && p.to_incarnation == incarnation);
+}
+
+static bool life_over(const struct vcd_state *s, uint32_t node, uint64_t inc)
+{
+	const struct vcd_node *n;
+
+	if (!node)
 		return true;
-	n = vcd_state_node(s, p.node);
-	return n && n->fenced_incarnation >= p.incarnation;
+	n = vcd_state_node(s, node);
+	return n && n->fenced_incarnation >= inc;
+}
+
+/* Both lives that may hold it (the placement and a move's target). */
+bool vcd_state_resource_free(const struct vcd_state *s, const json_t *res)
+{
+	struct vcd_placement p;
+
+	if (vcd_resource_placement(res, &p) < 0)
+		return false;
+	return life_over(s, p.node, p.incarnation) &&
+	       life_over(s, p.to_node, p.to_incarnation);
 }
 
 /* Rule 5: nothing may still be placed on a life that leaves. */
 static int check_nothing_placed(struct apply *a, uint32_t id, uint64_t inc)
 {
 	const char *name, *busy = NULL;
-	struct vcd_placement p;
 	json_t *res;
 
 	json_object_foreach(a->s->resources, name, res) {
-		if (vcd_resource_placement(res, &p) == 0 && p.node == id &&
-		    p.incarnation == inc && (!busy || strcmp(name, busy) < 0))
+		if (vcd_resource_held_by(res, id, inc) && (!busy || strcmp(name, busy) < 0))
 			busy = name;
 	}
 	if (busy)
@@ -671,10 +709,30 @@ static int op_node_leaving(struct apply *a)
 	return 0;
 }
 
+/*
+ * The placement policy of @name (resource-add, resource-meta): its shape
+ * and that it can be met together with every other resource's
+ * (policy.c).  Impossible constraints are refused when they are written,
+ * not discovered when a host fails.
+ */
+static int check_meta(struct apply *a, const char *name, const json_t *def,
+		      const json_t *meta)
+{
+	char why[VCD_STATE_WHY_LEN] = "";
+	int r;
+
+	if (meta && !json_is_object(meta))
+		return FAIL(&a->c, -EINVAL, "\"meta\" must be an object");
+	r = vcd_policy_check_def(a->s, name, def, meta, why, sizeof(why));
+	if (r < 0)
+		return FAIL(&a->c, r, "%s", why[0] ? why : "the placement policy is refused");
+	return 0;
+}
+
 static int op_resource_add(struct apply *a)
 {
 	const char *name, *type;
-	const json_t *def;
+	const json_t *def, *meta;
 	json_t *res;
 	int r;
 
@@ -692,9 +750,15 @@ static int op_resource_add(struct apply *a)
 	if (json_object_size(a->s->resources) >= VCD_STATE_MAX_RESOURCES)
 		return FAIL(&a->c, -ENOSPC, "the resource table is full (%d resources)",
 			    VCD_STATE_MAX_RESOURCES);
-	res = json_pack("{s:s, s:O, s:i, s:i, s:s, s:b, s:[], s:s, s:s}", "type", type,
-			"definition", def, "node", 0, "incarnation", 0, "why", "",
-			"removing", 0, "failed_on", "status", "stopped", "note", "");
+	meta = json_object_get(a->e, "meta");
+	r = check_meta(a, name, def, meta);
+	if (r < 0)
+		return r;
+	res = json_pack("{s:s, s:O, s:i, s:i, s:s, s:b, s:{}, s:s, s:s, s:o, s:b, s:b, s:i, s:i}",
+			"type", type, "definition", def, "node", 0, "incarnation", 0, "why", "",
+			"removing", 0, "fails", "status", "stopped", "note", "",
+			"meta", meta ? json_deep_copy(meta) : json_object(), "enabled", 1,
+			"maintenance", 0, "target_node", 0, "frozen_on", 0);
 	if (!res || json_object_set_new(a->s->resources, name, res) < 0)
 		return FAIL(&a->c, -ENOMEM, "out of memory");
 	a->res->changed = true;
@@ -813,7 +877,8 @@ static int op_resource_place(struct apply *a)
 	if (!n || n->state != VCD_NODE_ONLINE || n->incarnation != inc)
 		return FAIL(&a->c, -EINVAL, "node %u is not online at incarnation %llu", id,
 			    (unsigned long long)inc);
-	if (set_placement(res, id, inc, why, "placed", "") < 0)
+	if (set_placement(res, id, inc, why, "placed", "") < 0 ||
+	    json_object_set_new(res, "frozen_on", json_integer(0)) < 0)
 		return FAIL(&a->c, -ENOMEM, "out of memory");
 	a->res->changed = true;
 	return 0;
@@ -834,19 +899,6 @@ static int check_holder(struct apply *a, const char *name, const json_t *res,
 	return 0;
 }
 
-static int add_failed_on(json_t *res, uint32_t id)
-{
-	json_t *f = json_object_get(res, "failed_on");
-	size_t i;
-
-	if (vcd_resource_failed_on(res, id))
-		return 0;
-	for (i = 0; i < json_array_size(f); i++)
-		if (json_integer_value(json_array_get(f, i)) > (json_int_t)id)
-			break;
-	return json_array_insert_new(f, i, json_integer(id)) < 0 ? -ENOMEM : 0;
-}
-
 /* resource-release: the holder stopped it (or it failed there). */
 static int op_resource_release(struct apply *a)
 {
@@ -854,7 +906,7 @@ static int op_resource_release(struct apply *a)
 	uint32_t id = 0;
 	uint64_t inc = 0;
 	json_t *res;
-	int failed, r = existing_resource(a, &name, &res);
+	int failed, frozen, r = existing_resource(a, &name, &res);
 
 	if (r == 0)
 		r = node_and_incarnation(a, &id, &inc);
@@ -863,16 +915,21 @@ static int op_resource_release(struct apply *a)
 	if (r < 0)
 		return r;
 	failed = get_bool(&a->c, a->e, "failed");
-	if (failed == -EINVAL)
-		return failed;
+	frozen = get_bool(&a->c, a->e, "frozen");
+	if (failed == -EINVAL || frozen == -EINVAL)
+		return -EINVAL;
 	r = check_holder(a, name, res, id, inc);
 	if (r < 0)
 		return r;
+	if (json_object_get(res, "migrating"))
+		return FAIL(&a->c, -EBUSY,
+			    "resource \"%s\" is moving; the move ends (resource-migrated or -abort) before a release",
+			    name);
 	if (json_is_true(json_object_get(res, "removing"))) {
 		drop_resource(a, name);
 		return 0;
 	}
-	if ((failed == 1 && add_failed_on(res, id) < 0) ||
+	if ((frozen == 1 && json_object_set_new(res, "frozen_on", json_integer(id)) < 0) ||
 	    set_placement(res, 0, 0, NULL, failed == 1 ? "failed" : "stopped", note) < 0)
 		return FAIL(&a->c, -ENOMEM, "out of memory");
 	a->res->changed = true;
@@ -939,6 +996,305 @@ static int op_node_capacity(struct apply *a)
 	return 0;
 }
 
+/* resource-meta: a new placement policy, checked like at resource-add. */
+static int op_resource_meta(struct apply *a)
+{
+	const json_t *meta = json_object_get(a->e, "meta");
+	const char *name;
+	json_t *res, *copy;
+	int r = existing_resource(a, &name, &res);
+
+	if (r < 0)
+		return r;
+	if (!meta)
+		return FAIL(&a->c, -EINVAL, "\"meta\" is missing");
+	r = check_meta(a, name, json_object_get(res, "definition"), meta);
+	if (r < 0)
+		return r;
+	if (json_equal(json_object_get(res, "meta"), (json_t *)meta))
+		return 0;
+	copy = json_deep_copy(meta);
+	if (!copy || json_object_set_new(res, "meta", copy) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+/* Set @key to @v when it differs; the change is noted in the result. */
+static int set_field(struct apply *a, json_t *res, const char *key, json_t *v)
+{
+	if (!v)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	if (json_equal(json_object_get(res, key), v)) {
+		json_decref(v);
+		return 0;
+	}
+	if (json_object_set_new(res, key, v) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+/*
+ * resource-flags: enable/disable, maintenance, and the target of
+ * `resource move` (0 clears it).  Operators repeat themselves: setting a
+ * value it has is no error.
+ */
+static int op_resource_flags(struct apply *a)
+{
+	int enabled, maint, r;
+	int64_t target = -1;
+	const char *name;
+	json_t *res;
+
+	r = existing_resource(a, &name, &res);
+	if (r < 0)
+		return r;
+	enabled = get_bool(&a->c, a->e, "enabled");
+	maint = get_bool(&a->c, a->e, "maintenance");
+	if (enabled == -EINVAL || maint == -EINVAL)
+		return -EINVAL;
+	r = get_int(&a->c, a->e, "target_node", 0, UINT32_MAX, false, &target);
+	if (r == -EINVAL)
+		return r;
+	if (enabled < 0 && maint < 0 && target < 0)
+		return FAIL(&a->c, -EINVAL,
+			    "resource-flags sets none of \"enabled\", \"maintenance\", \"target_node\"");
+	if (target > 0 && !node_find(a->s, (uint32_t)target))
+		return FAIL(&a->c, -ENOENT, "no node %lld in the cluster", (long long)target);
+	if (enabled >= 0 && set_field(a, res, "enabled", json_boolean(enabled)) < 0)
+		return -ENOMEM;
+	if (maint >= 0 && set_field(a, res, "maintenance", json_boolean(maint)) < 0)
+		return -ENOMEM;
+	if (target >= 0 && set_field(a, res, "target_node", json_integer(target)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * resource-fail: its holder saw it fail (a crash, a failed start or
+ * monitor).  The count per node and the time of the last failure are what
+ * the policy's migration threshold and failure timeout read (policy.h).
+ */
+static int op_resource_fail(struct apply *a)
+{
+	const char *name, *note;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	int64_t time_ms = 0;
+	struct vcd_policy pol;
+	uint32_t count;
+	char key[16];
+	json_t *res, *fails, *f;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = node_and_incarnation(a, &id, &inc);
+	if (r == 0)
+		r = get_int(&a->c, a->e, "time_ms", 0, INT64_MAX, true, &time_ms);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "note", &note);
+	if (r < 0)
+		return r;
+	a->res->node_id = id;
+	if (!vcd_resource_held_by(res, id, inc))
+		return check_holder(a, name, res, id, inc);
+	/* Expired failures no longer count: the count starts again (the
+	 * policy's failure timeout, from the entry's own time). */
+	if (vcd_policy_parse(json_object_get(res, "meta"), &pol, NULL, 0) < 0)
+		vcd_policy_init(&pol);
+	count = vcd_policy_failcount(res, &pol, id, time_ms);
+	vcd_policy_free(&pol);
+	snprintf(key, sizeof(key), "%u", id);
+	fails = json_object_get(res, "fails");
+	f = json_pack("{s:I, s:I}", "count", (json_int_t)count + 1, "last_ms",
+		      (json_int_t)time_ms);
+	if (!f || json_object_set_new(fails, key, f) < 0 ||
+	    json_object_set_new(res, "note", json_string(note)) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+/* resource-cleanup: forget failures on one node (or all, node 0). */
+static int op_resource_cleanup(struct apply *a)
+{
+	const char *name;
+	int64_t node = 0;
+	char key[16];
+	json_t *res, *fails;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = get_int(&a->c, a->e, "node", 0, UINT32_MAX, true, &node);
+	if (r < 0)
+		return r;
+	a->res->node_id = (uint32_t)node;
+	fails = json_object_get(res, "fails");
+	if (node == 0) {
+		if (json_object_size(fails))
+			a->res->changed = true;
+		json_object_clear(fails);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)node);
+	if (json_object_del(fails, key) == 0)
+		a->res->changed = true;
+	return 0;
+}
+
+/* An online life, as the target or the source of a move. */
+static int online_life(struct apply *a, uint32_t id, uint64_t inc)
+{
+	const struct vcd_node *n = node_find(a->s, id);
+
+	if (!n || n->state != VCD_NODE_ONLINE || n->incarnation != inc)
+		return FAIL(&a->c, -EINVAL, "node %u is not online at incarnation %llu", id,
+			    (unsigned long long)inc);
+	return 0;
+}
+
+/*
+ * resource-migrate: the DC starts a planned move from the life that runs
+ * it to another online life.  Both hold it until the move ends.
+ */
+static int op_resource_migrate(struct apply *a)
+{
+	uint32_t id = 0, from = 0;
+	uint64_t inc = 0, from_inc = 0;
+	struct vcd_placement p;
+	const char *name, *why;
+	json_t *res, *mig;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = node_and_incarnation(a, &id, &inc);
+	if (r == 0)
+		r = get_node_id(&a->c, a->e, "from_node", &from);
+	if (r == 0)
+		r = get_u64(&a->c, a->e, "from_incarnation", 1, &from_inc);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "why", &why);
+	if (r < 0)
+		return r;
+	a->res->node_id = id;
+	vcd_resource_placement(res, &p);
+	if (p.removing)
+		return FAIL(&a->c, -EINVAL, "resource \"%s\" is being removed", name);
+	if (p.to_node)
+		return FAIL(&a->c, -EBUSY, "resource \"%s\" is already moving to node %u", name,
+			    p.to_node);
+	r = check_holder(a, name, res, from, from_inc);
+	if (r == 0 && id == from)
+		r = FAIL(&a->c, -EINVAL, "resource \"%s\" is on node %u already", name, id);
+	if (r == 0)
+		r = online_life(a, from, from_inc);
+	if (r == 0)
+		r = online_life(a, id, inc);
+	if (r < 0)
+		return r;
+	mig = json_pack("{s:i, s:I}", "node", (int)id, "incarnation", (json_int_t)inc);
+	if (!mig || json_object_set_new(res, "migrating", mig) < 0 ||
+	    json_object_set_new(res, "why", json_string(why)) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+/*
+ * resource-migrated: the move ended with the target running it (a live
+ * migration handed over) or ready to start it (a stopped resource moved);
+ * the target alone holds it now.
+ */
+static int op_resource_migrated(struct apply *a)
+{
+	const char *name, *status = "placed", *note;
+	struct vcd_placement p;
+	uint32_t id = 0;
+	uint64_t inc = 0;
+	json_t *res;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = node_and_incarnation(a, &id, &inc);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "note", &note);
+	if (r == 0 && get_str(&a->c, a->e, "status", false, &status) == -EINVAL)
+		r = -EINVAL;
+	if (r < 0)
+		return r;
+	a->res->node_id = id;
+	if (strcmp(status, "placed") != 0 && !key_in(status, res_statuses))
+		return FAIL(&a->c, -EINVAL,
+			    "\"status\" must be placed, starting, running, stopping, stopped or failed");
+	vcd_resource_placement(res, &p);
+	if (p.to_node != id || p.to_incarnation != inc)
+		return FAIL(&a->c, -ESTALE, "resource \"%s\" is not moving to node %u at incarnation %llu",
+			    name, id, (unsigned long long)inc);
+	json_object_del(res, "migrating");
+	if (set_placement(res, id, inc, NULL, status, note) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+/* resource-migrate-abort: the move failed; the source keeps it. */
+static int op_resource_migrate_abort(struct apply *a)
+{
+	const char *name, *note;
+	uint32_t reporter = 0;
+	json_t *res;
+	int r = existing_resource(a, &name, &res);
+
+	if (r == 0)
+		r = get_node_id(&a->c, a->e, "node", &reporter);
+	if (r == 0)
+		r = get_text(&a->c, a->e, "note", &note);
+	if (r < 0)
+		return r;
+	a->res->node_id = reporter;
+	if (!json_object_get(res, "migrating"))
+		return FAIL(&a->c, -EALREADY, "resource \"%s\" is not moving", name);
+	json_object_del(res, "migrating");
+	if (json_object_set_new(res, "note", json_string(note)) < 0)
+		return FAIL(&a->c, -ENOMEM, "out of memory");
+	a->res->changed = true;
+	return 0;
+}
+
+static const char *const shutdown_policies[] = { "migrate", "stop", "freeze", NULL };
+
+/* cluster-set: maintenance for the whole cluster, the shutdown policy and
+ * how many planned moves run at once. */
+static int op_cluster_set(struct apply *a)
+{
+	const char *policy = NULL;
+	int64_t mmax = -1;
+	int maint, r;
+
+	maint = get_bool(&a->c, a->e, "maintenance");
+	if (maint == -EINVAL)
+		return maint;
+	r = get_str(&a->c, a->e, "shutdown_policy", false, &policy);
+	if (r == -EINVAL)
+		return r;
+	if (policy && !key_in(policy, shutdown_policies))
+		return FAIL(&a->c, -EINVAL, "\"shutdown_policy\" must be migrate, stop or freeze");
+	r = get_int(&a->c, a->e, "migrate_max", 1, VCD_STATE_MAX_MIGRATE_MAX, false, &mmax);
+	if (r == -EINVAL)
+		return r;
+	if (maint < 0 && !policy && mmax < 0)
+		return FAIL(&a->c, -EINVAL,
+			    "cluster-set sets none of \"maintenance\", \"shutdown_policy\", \"migrate_max\"");
+	if (maint >= 0 && set_field(a, a->s->cluster, "maintenance", json_boolean(maint)) < 0)
+		return -ENOMEM;
+	if (policy && set_field(a, a->s->cluster, "shutdown_policy", json_string(policy)) < 0)
+		return -ENOMEM;
+	if (mmax > 0 && set_field(a, a->s->cluster, "migrate_max", json_integer(mmax)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 #define KEYS(...) ((const char *const[]){ "v", "op", __VA_ARGS__, NULL })
 
 static const struct op_desc {
@@ -954,16 +1310,31 @@ static const struct op_desc {
 	       "term", "time_ms", "note"), true },
 	{ VCD_OP_NODE_FLAGS, op_node_flags, KEYS("node", "standby", "maintenance"), true },
 	{ VCD_OP_NODE_LEFT, op_node_left, KEYS("node", "incarnation"), true },
-	{ VCD_OP_RESOURCE_ADD, op_resource_add, KEYS("name", "type", "definition"), false },
+	{ VCD_OP_RESOURCE_ADD, op_resource_add, KEYS("name", "type", "definition", "meta"),
+	  false },
 	{ VCD_OP_RESOURCE_REMOVE, op_resource_remove, KEYS("name"), false },
 	{ VCD_OP_RESOURCE_PLACE, op_resource_place, KEYS("name", "node", "incarnation", "why"),
 	  true },
 	{ VCD_OP_RESOURCE_RELEASE, op_resource_release,
-	  KEYS("name", "node", "incarnation", "failed", "note"), true },
+	  KEYS("name", "node", "incarnation", "failed", "frozen", "note"), true },
 	{ VCD_OP_RESOURCE_STATUS, op_resource_status,
 	  KEYS("name", "node", "incarnation", "status", "note"), false },
 	{ VCD_OP_NODE_CAPACITY, op_node_capacity, KEYS("node", "cpus", "memory_kib"), false },
 	{ VCD_OP_NODE_LEAVING, op_node_leaving, KEYS("node", "incarnation"), true },
+	{ VCD_OP_RESOURCE_META, op_resource_meta, KEYS("name", "meta"), true },
+	{ VCD_OP_RESOURCE_FLAGS, op_resource_flags,
+	  KEYS("name", "enabled", "maintenance", "target_node"), true },
+	{ VCD_OP_RESOURCE_FAIL, op_resource_fail,
+	  KEYS("name", "node", "incarnation", "time_ms", "note"), true },
+	{ VCD_OP_RESOURCE_CLEANUP, op_resource_cleanup, KEYS("name", "node"), true },
+	{ VCD_OP_RESOURCE_MIGRATE, op_resource_migrate,
+	  KEYS("name", "node", "incarnation", "from_node", "from_incarnation", "why"), true },
+	{ VCD_OP_RESOURCE_MIGRATED, op_resource_migrated,
+	  KEYS("name", "node", "incarnation", "status", "note"), true },
+	{ VCD_OP_RESOURCE_MIGRATE_ABORT, op_resource_migrate_abort, KEYS("name", "node", "note"),
+	  true },
+	{ VCD_OP_CLUSTER_SET, op_cluster_set,
+	  KEYS("maintenance", "shutdown_policy", "migrate_max"), true },
 };
 
 static const struct op_desc *op_find(const char *name)
@@ -1124,8 +1495,8 @@ json_t *vcd_state_to_json(const struct vcd_state *s)
 			return NULL;
 		}
 	}
-	o = json_pack("{s:I, s:o, s:O}", "applied_index", (json_int_t)s->applied_index,
-		      "nodes", nodes, "resources", s->resources);
+	o = json_pack("{s:I, s:o, s:O, s:O}", "applied_index", (json_int_t)s->applied_index,
+		      "nodes", nodes, "resources", s->resources, "cluster", s->cluster);
 	return o;
 }
 
@@ -1252,7 +1623,8 @@ static int restore_nodes(struct ctx *c, const json_t *nodes, struct vcd_state *s
 
 static const char *const resource_keys[] = {
 	"type", "definition", "node", "incarnation", "why", "removing", "failed_on",
-	"status", "note", NULL
+	"status", "note", "fails", "meta", "enabled", "maintenance", "target_node",
+	"frozen_on", "migrating", NULL
 };
 
 static int restore_placement(struct ctx *c, const char *name, json_t *v);
@@ -1292,19 +1664,32 @@ static int restore_placement(struct ctx *c, const char *name, json_t *v)
 	static const struct {
 		const char *key;
 		json_type type;
+		bool optional;
 	} fields[] = {
-		{ "node", JSON_INTEGER }, { "incarnation", JSON_INTEGER },
-		{ "why", JSON_STRING }, { "failed_on", JSON_ARRAY },
-		{ "status", JSON_STRING }, { "note", JSON_STRING },
+		{ "node", JSON_INTEGER, false }, { "incarnation", JSON_INTEGER, false },
+		{ "why", JSON_STRING, false }, { "status", JSON_STRING, false },
+		{ "note", JSON_STRING, false },
+		/* Older snapshots lack the policy fields, and had "failed_on". */
+		{ "failed_on", JSON_ARRAY, true }, { "fails", JSON_OBJECT, true },
+		{ "meta", JSON_OBJECT, true }, { "target_node", JSON_INTEGER, true },
+		{ "frozen_on", JSON_INTEGER, true }, { "migrating", JSON_OBJECT, true },
 	};
 	const json_t *f;
 	size_t i;
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		f = json_object_get(v, fields[i].key);
+		if (!f && fields[i].optional)
+			continue;
 		if (!f || json_typeof(f) != fields[i].type)
 			return FAIL(c, -EINVAL, "resource \"%s\": bad or missing \"%s\"", name,
 				    fields[i].key);
+	}
+	for (i = 0; i < 2; i++) {
+		f = json_object_get(v, i ? "maintenance" : "enabled");
+		if (f && !json_is_boolean(f))
+			return FAIL(c, -EINVAL, "resource \"%s\": bad \"%s\"", name,
+				    i ? "maintenance" : "enabled");
 	}
 	if (!json_is_boolean(json_object_get(v, "removing")))
 		return FAIL(c, -EINVAL, "resource \"%s\": bad or missing \"removing\"", name);
@@ -1333,10 +1718,40 @@ static int restore_history(struct ctx *c, const json_t *h)
 	return 0;
 }
 
+static json_t *cluster_defaults(void)
+{
+	return json_pack("{s:b, s:s, s:i}", "maintenance", 0, "shutdown_policy", "migrate",
+			 "migrate_max", VCD_STATE_DEFAULT_MIGRATE_MAX);
+}
+
+/* The cluster properties, through cluster-set's own checks (absent in
+ * older snapshots: the defaults). */
+static int restore_cluster(struct ctx *c, const json_t *cl, struct vcd_state *s)
+{
+	struct vcd_apply_result res;
+	struct apply a = { .c = *c, .s = s, .e = cl, .res = &res };
+	static const char *const keys[] = {
+		"maintenance", "shutdown_policy", "migrate_max", NULL
+	};
+	int r;
+
+	s->cluster = cluster_defaults();
+	if (!s->cluster)
+		return FAIL(c, -ENOMEM, "out of memory");
+	if (!cl)
+		return 0;
+	if (!json_is_object(cl))
+		return FAIL(c, -EINVAL, "\"cluster\" is not an object");
+	r = check_keys(c, cl, keys, "\"cluster\"");
+	if (r < 0 || json_object_size(cl) == 0)
+		return r;
+	return op_cluster_set(&a);
+}
+
 static int restore_into(struct ctx *c, const json_t *o, struct vcd_state *s)
 {
 	static const char *const top_keys[] = {
-		"v", "applied_index", "nodes", "resources", "history", NULL
+		"v", "applied_index", "nodes", "resources", "history", "cluster", NULL
 	};
 	const json_t *v = json_object_get(o, "v");
 	int r;
@@ -1358,6 +1773,10 @@ static int restore_into(struct ctx *c, const json_t *o, struct vcd_state *s)
 		r = restore_history(c, json_object_get(o, "history"));
 	if (r < 0)
 		return r;
+	if (r == 0)
+		r = restore_cluster(c, json_object_get(o, "cluster"), s);
+	if (r < 0)
+		return r;
 	s->resources = json_deep_copy(json_object_get(o, "resources"));
 	s->history = json_deep_copy(json_object_get(o, "history"));
 	if (!s->resources || !s->history)
@@ -1367,6 +1786,7 @@ static int restore_into(struct ctx *c, const json_t *o, struct vcd_state *s)
 
 static void state_clear(struct vcd_state *s)
 {
+	json_decref(s->cluster);
 	json_decref(s->resources);
 	json_decref(s->history);
 	memset(s, 0, sizeof(*s));
@@ -1399,7 +1819,7 @@ int vcd_state_restore(struct vcd_state *s, const void *buf, size_t len,
 		/* Replace only once everything parsed: a bad snapshot changes nothing. */
 		state_clear(s);
 		*s = *tmp;
-		tmp->resources = tmp->history = NULL;
+		tmp->resources = tmp->history = tmp->cluster = NULL;
 	}
 	state_clear(tmp);
 	free(tmp);
@@ -1414,7 +1834,8 @@ int vcd_state_new(struct vcd_state **ret)
 		return -ENOMEM;
 	s->resources = json_object();
 	s->history = json_array();
-	if (!s->resources || !s->history) {
+	s->cluster = cluster_defaults();
+	if (!s->resources || !s->history || !s->cluster) {
 		vcd_state_free(s);
 		return -ENOMEM;
 	}
@@ -1655,6 +2076,116 @@ int vcd_entry_node_capacity(uint32_t node, uint32_t cpus, uint64_t memory_kib,
 	if (o && (json_object_set_new(o, "node", json_integer(node)) < 0 ||
 		  json_object_set_new(o, "cpus", json_integer(cpus)) < 0 ||
 		  json_object_set_new(o, "memory_kib", json_integer((json_int_t)memory_kib)) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_build(enum vcd_op op, const json_t *fields, char **ret, size_t *ret_len)
+{
+	json_t *o;
+
+	if (op <= VCD_OP_NONE || (size_t)op >= sizeof(op_names) / sizeof(op_names[0]) ||
+	    !json_is_object(fields))
+		return -EINVAL;
+	o = json_deep_copy(fields);
+	if (o && (json_object_set_new(o, "v", json_integer(VCD_STATE_VERSION)) < 0 ||
+		  json_object_set_new(o, "op", json_string(op_names[op])) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_freeze(const char *name, uint32_t node, uint64_t incarnation,
+			      const char *note, char **ret, size_t *ret_len)
+{
+	json_t *o;
+	int r = entry_resource_life(VCD_OP_RESOURCE_RELEASE, name, node, incarnation, &o);
+
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "frozen", json_true()) < 0 ||
+	    json_object_set_new(o, "note", text_json(note)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_fail(const char *name, uint32_t node, uint64_t incarnation,
+			    int64_t time_ms, const char *note, char **ret, size_t *ret_len)
+{
+	json_t *o;
+	int r;
+
+	if (time_ms < 0)
+		return -EINVAL;
+	r = entry_resource_life(VCD_OP_RESOURCE_FAIL, name, node, incarnation, &o);
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "time_ms", json_integer(time_ms)) < 0 ||
+	    json_object_set_new(o, "note", text_json(note)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_migrate(const char *name, uint32_t node, uint64_t incarnation,
+			       uint32_t from_node, uint64_t from_incarnation, const char *why,
+			       char **ret, size_t *ret_len)
+{
+	json_t *o;
+	int r;
+
+	if (from_node == 0 || from_incarnation == 0 || from_incarnation > INT64_MAX)
+		return -EINVAL;
+	r = entry_resource_life(VCD_OP_RESOURCE_MIGRATE, name, node, incarnation, &o);
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "from_node", json_integer(from_node)) < 0 ||
+	    json_object_set_new(o, "from_incarnation",
+				json_integer((json_int_t)from_incarnation)) < 0 ||
+	    json_object_set_new(o, "why", text_json(why)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_migrated(const char *name, uint32_t node, uint64_t incarnation,
+				const char *status, const char *note, char **ret,
+				size_t *ret_len)
+{
+	json_t *o;
+	int r;
+
+	if (!status || (strcmp(status, "placed") != 0 && !key_in(status, res_statuses)))
+		return -EINVAL;
+	r = entry_resource_life(VCD_OP_RESOURCE_MIGRATED, name, node, incarnation, &o);
+	if (r < 0)
+		return r;
+	if (json_object_set_new(o, "status", json_string(status)) < 0 ||
+	    json_object_set_new(o, "note", text_json(note)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
+}
+
+int vcd_entry_resource_migrate_abort(const char *name, uint32_t node, const char *note,
+				     char **ret, size_t *ret_len)
+{
+	json_t *o;
+
+	if (!name_ok(name) || node == 0)
+		return -EINVAL;
+	o = entry_new(VCD_OP_RESOURCE_MIGRATE_ABORT);
+	if (o && (json_object_set_new(o, "name", json_string(name)) < 0 ||
+		  json_object_set_new(o, "node", json_integer(node)) < 0 ||
+		  json_object_set_new(o, "note", text_json(note)) < 0)) {
 		json_decref(o);
 		return -ENOMEM;
 	}

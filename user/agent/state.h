@@ -21,6 +21,23 @@
  *	 "status":"running","note":"qemu pid 4242"}
  *	{"v":1,"op":"node-capacity","node":2,"cpus":8,"memory_kib":33554432}
  *	{"v":1,"op":"node-leaving","node":3,"incarnation":7}
+ *	{"v":1,"op":"resource-meta","name":"web","meta":{"priority":10,...}}
+ *	{"v":1,"op":"resource-flags","name":"web","enabled":false,
+ *	 "maintenance":true,"target_node":3}		(any of the three)
+ *	{"v":1,"op":"resource-fail","name":"web","node":2,"incarnation":9,
+ *	 "time_ms":1795000000000,"note":"monitor: OCF_NOT_RUNNING"}
+ *	{"v":1,"op":"resource-cleanup","name":"web","node":0}	(0: every node)
+ *	{"v":1,"op":"resource-migrate","name":"web","node":3,"incarnation":11,
+ *	 "from_node":2,"from_incarnation":9,"why":"node 2 is standby; ..."}
+ *	{"v":1,"op":"resource-migrated","name":"web","node":3,"incarnation":11,
+ *	 "status":"running","note":"live migration took 812 ms"}
+ *	{"v":1,"op":"resource-migrate-abort","name":"web","node":2,"note":"..."}
+ *	{"v":1,"op":"cluster-set","maintenance":true,"shutdown_policy":"migrate",
+ *	 "migrate_max":2}				(any of the three)
+ *
+ * resource-add may carry "meta" (the placement policy, policy.h); the
+ * release of a host shutting down with the freeze policy carries
+ * "frozen":true.
  *
  * Build them with the vcd_entry_*() helpers so that the DC, the control
  * commands and the tests write them the same way.
@@ -54,6 +71,14 @@
  *	- the life itself released it (resource-release: it stopped it, or
  *	  it failed there), which is also how a host that leaves or comes
  *	  back with a new incarnation gives its resources up.
+ *
+ * A planned move (resource-migrate) makes a second life hold the resource
+ * until it ends: the target, which may run it as soon as libvirt's live
+ * migration hands over.  While a move is in flight the resource is placed
+ * nowhere else until both lives let go: the move finished
+ * (resource-migrated: the target alone holds it), was aborted, or the
+ * life that would no longer hold it was fenced (node-fenced of the target
+ * ends the move; a fenced source leaves the target holding it).
  *
  * node-left is refused while a resource is placed on that life (rule 5:
  * the leave is recorded after the host's resources stopped).  A placement
@@ -109,6 +134,14 @@ enum vcd_op {
 	VCD_OP_RESOURCE_STATUS,
 	VCD_OP_NODE_CAPACITY,
 	VCD_OP_NODE_LEAVING,
+	VCD_OP_RESOURCE_META,
+	VCD_OP_RESOURCE_FLAGS,
+	VCD_OP_RESOURCE_FAIL,
+	VCD_OP_RESOURCE_CLEANUP,
+	VCD_OP_RESOURCE_MIGRATE,
+	VCD_OP_RESOURCE_MIGRATED,
+	VCD_OP_RESOURCE_MIGRATE_ABORT,
+	VCD_OP_CLUSTER_SET,
 };
 
 /* Why and how a life was declared over, with the numbers the DC used. */
@@ -197,8 +230,12 @@ int vcd_state_restore(struct vcd_state *s, const void *buf, size_t len,
  *		   "last_fence":{...}}, ...],		(last_fence when any)
  *	 "resources":{"NAME":{"type":"vm","definition":{...},
  *			      "node":2,"incarnation":9,"why":"...",
- *			      "removing":false,"failed_on":[3],
+ *			      "removing":false,"fails":{"3":{"count":1,"last_ms":N}},
+ *			      "meta":{...},"enabled":true,"maintenance":false,
+ *			      "target_node":0,"frozen_on":0,
+ *			      "migrating":{"node":3,"incarnation":11},  (when moving)
  *			      "status":"running","note":"..."}, ...}}
+ *	 "cluster":{"maintenance":false,"shutdown_policy":"migrate","migrate_max":1}
  *	 (node 0: not placed; nodes also carry "cpus" and "memory_kib")
  * NULL on allocation failure.
  */
@@ -222,13 +259,21 @@ struct vcd_placement {
 	uint32_t node;			/* 0: not placed */
 	uint64_t incarnation;
 	bool removing;
+	uint32_t to_node;		/* a planned move in flight to this life; 0: none */
+	uint64_t to_incarnation;
 };
+
+/* Cluster-wide properties (borrowed): {"maintenance":false,
+ * "shutdown_policy":"migrate"|"stop"|"freeze","migrate_max":1}. */
+const json_t *vcd_state_cluster(const struct vcd_state *s);
+#define VCD_STATE_DEFAULT_MIGRATE_MAX	1
+#define VCD_STATE_MAX_MIGRATE_MAX	64
 int vcd_resource_placement(const json_t *res, struct vcd_placement *ret);
 /* The life that holds @res is certainly not running it any more (it was
  * fenced), or nothing holds it: it may be placed. */
 bool vcd_state_resource_free(const struct vcd_state *s, const json_t *res);
-/* @node is listed in the resource's "failed_on". */
-bool vcd_resource_failed_on(const json_t *res, uint32_t node);
+/* The resource is placed (or moving) on a life of @node that may run it. */
+bool vcd_resource_held_by(const json_t *res, uint32_t node, uint64_t incarnation);
 
 const char *vcd_node_state_name(enum vcd_node_state st);	/* "online" */
 const char *vcd_op_name(enum vcd_op op);			/* "node-up" */
@@ -263,5 +308,27 @@ int vcd_entry_resource_status(const char *name, uint32_t node, uint64_t incarnat
 			      size_t *ret_len);
 int vcd_entry_node_capacity(uint32_t node, uint32_t cpus, uint64_t memory_kib,
 			    char **ret, size_t *ret_len);
+/* A host shutting down with the freeze policy: stopped, kept for @node. */
+int vcd_entry_resource_freeze(const char *name, uint32_t node, uint64_t incarnation,
+			      const char *note, char **ret, size_t *ret_len);
+/* @time_ms: the reporter's CLOCK_REALTIME (failure timeouts count from it). */
+int vcd_entry_resource_fail(const char *name, uint32_t node, uint64_t incarnation,
+			    int64_t time_ms, const char *note, char **ret, size_t *ret_len);
+int vcd_entry_resource_migrate(const char *name, uint32_t node, uint64_t incarnation,
+			       uint32_t from_node, uint64_t from_incarnation, const char *why,
+			       char **ret, size_t *ret_len);
+/* @status: as for resource-status ("running" after a live migration). */
+int vcd_entry_resource_migrated(const char *name, uint32_t node, uint64_t incarnation,
+				const char *status, const char *note, char **ret,
+				size_t *ret_len);
+/* @node: who ends it (the source, the target or the DC). */
+int vcd_entry_resource_migrate_abort(const char *name, uint32_t node, const char *note,
+				     char **ret, size_t *ret_len);
+/*
+ * Any entry from its fields (resource-meta, resource-flags,
+ * resource-cleanup, cluster-set and the rest): "v" and "op" are added;
+ * apply checks the fields.  @fields is not stolen.
+ */
+int vcd_entry_build(enum vcd_op op, const json_t *fields, char **ret, size_t *ret_len);
 
 #endif /* VCD_STATE_H */

@@ -7,7 +7,8 @@
  * job with a reference of its own); the event thread runs
  * libvirt's default event loop, which delivers lifecycle events and
  * notices a closed connection.  The three share only the queues below,
- * under one mutex, and two atomics.
+ * under one mutex, and two atomics.  A migration with a timeout has a
+ * timer thread of its own for its duration (struct mig_timer).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -84,8 +85,34 @@ const char *vcd_virt_op_name(enum vcd_virt_op op)
 		return "state";
 	case VCD_VIRT_UNDEFINE:
 		return "undefine";
+	case VCD_VIRT_MIGRATE:
+		return "migrate";
 	}
 	return "unknown";
+}
+
+const char *vcd_virt_paused_why(int reason)
+{
+	static const char *const why[] = {
+		[VIR_DOMAIN_PAUSED_UNKNOWN] = "unknown",
+		[VIR_DOMAIN_PAUSED_USER] = "user",
+		[VIR_DOMAIN_PAUSED_MIGRATION] = "migration",
+		[VIR_DOMAIN_PAUSED_SAVE] = "save",
+		[VIR_DOMAIN_PAUSED_DUMP] = "dump",
+		[VIR_DOMAIN_PAUSED_IOERROR] = "io-error",
+		[VIR_DOMAIN_PAUSED_WATCHDOG] = "watchdog",
+		[VIR_DOMAIN_PAUSED_FROM_SNAPSHOT] = "from-snapshot",
+		[VIR_DOMAIN_PAUSED_SHUTTING_DOWN] = "shutting-down",
+		[VIR_DOMAIN_PAUSED_SNAPSHOT] = "snapshot",
+		[VIR_DOMAIN_PAUSED_CRASHED] = "crashed",
+		[VIR_DOMAIN_PAUSED_STARTING_UP] = "starting-up",
+		[VIR_DOMAIN_PAUSED_POSTCOPY] = "postcopy",
+		[VIR_DOMAIN_PAUSED_POSTCOPY_FAILED] = "postcopy-failed",
+	};
+
+	if (reason >= 0 && (size_t)reason < sizeof(why) / sizeof(why[0]) && why[reason])
+		return why[reason];
+	return "other";
 }
 
 /* ------------------------------------------------------------------ */
@@ -298,6 +325,18 @@ static int job_fail(struct vcd_virt_job *job, int err, const char *fmt, ...)
 	return err;
 }
 
+/*
+ * libvirt's errors on our connection: each job reports its own through
+ * job->msg (the caller logs it once, with context); libvirt's default
+ * would print every one to stderr as well, expected ones included (the
+ * incoming-migration probe, a timeout's abort before the job exists).
+ */
+static void quiet_error(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
 static void drop_conn(struct vcd_virt *v)
 {
 	if (!v->conn)
@@ -320,6 +359,7 @@ static int ensure_conn(struct vcd_virt *v, struct vcd_virt_job *job)
 	v->conn = virConnectOpen(v->uri);
 	if (!v->conn)
 		return job_fail(job, -ECONNREFUSED, "cannot connect to libvirt at %s", v->uri);
+	virConnSetErrorFunc(v->conn, NULL, quiet_error);
 	v->lifecycle_id = virConnectDomainEventRegisterAny(v->conn, NULL,
 							   VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 							   VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
@@ -357,6 +397,71 @@ static void fill_pid(struct vcd_virt_job *job)
 	job->pid = job->running ? vcd_virt_find_qemu("/proc", job->uuid) : 0;
 }
 
+/*
+ * Paused for a migration with no outgoing job here: this host is the
+ * target (libvirt keeps a migration's job statistics on the source only,
+ * and answers "operation unsupported" on the target).
+ */
+static bool is_incoming(virDomainPtr dom, int state, int reason)
+{
+	virTypedParameterPtr params = NULL;
+	int type, n = 0, op = 0;
+	bool in;
+
+	if (state != VIR_DOMAIN_PAUSED || reason != VIR_DOMAIN_PAUSED_MIGRATION)
+		return false;
+	if (virDomainGetJobStats(dom, &type, &params, &n, 0) < 0) {
+		in = virGetLastErrorCode() == VIR_ERR_OPERATION_UNSUPPORTED;
+		virResetLastError();
+		return in;
+	}
+	virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op);
+	virTypedParamsFree(params, n);
+	return op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN;
+}
+
+static void clear_pause(struct vcd_virt_job *job)
+{
+	job->paused = false;
+	job->reason = 0;
+	job->why = "";
+	job->incoming = false;
+}
+
+/* Whether @dom is paused, why, and whether it is a migration's target. */
+static void read_pause(virDomainPtr dom, struct vcd_virt_job *job)
+{
+	int state, reason;
+
+	clear_pause(job);
+	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+		virResetLastError();	/* gone meanwhile: not paused */
+		return;
+	}
+	job->reason = reason;
+	if (state != VIR_DOMAIN_PAUSED)
+		return;
+	job->paused = true;
+	job->why = vcd_virt_paused_why(reason);
+	job->incoming = is_incoming(dom, state, reason);
+}
+
+/* One "active" entry of HOSTINFO. */
+static json_t *active_entry(virDomainPtr dom, const char *uuid)
+{
+	struct vcd_virt_job st = { 0 };
+	json_t *o;
+
+	read_pause(dom, &st);
+	o = json_pack("{s:s,s:s,s:i,s:b}", "name", virDomainGetName(dom), "uuid", uuid,
+		      "pid", (int)vcd_virt_find_qemu("/proc", uuid), "paused", st.paused);
+	if (o && st.paused) {
+		json_object_set_new(o, "why", json_string(st.why));
+		json_object_set_new(o, "incoming", json_boolean(st.incoming));
+	}
+	return o;
+}
+
 static int do_hostinfo(virConnectPtr c, struct vcd_virt_job *job)
 {
 	virDomainPtr *doms = NULL;
@@ -374,10 +479,7 @@ static int do_hostinfo(virConnectPtr c, struct vcd_virt_job *job)
 	job->active = json_array();
 	for (i = 0; i < n; i++) {
 		if (virDomainGetUUIDString(doms[i], uuid) == 0)
-			json_array_append_new(job->active,
-					      json_pack("{s:s,s:s,s:i}", "name",
-							virDomainGetName(doms[i]), "uuid", uuid,
-							"pid", (int)vcd_virt_find_qemu("/proc", uuid)));
+			json_array_append_new(job->active, active_entry(doms[i], uuid));
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -519,10 +621,13 @@ static int do_state(virConnectPtr c, struct vcd_virt_job *job)
 {
 	virDomainPtr dom = lookup_uuid(c, job);
 
+	clear_pause(job);
 	if (!dom)
 		return job->err;
 	job->defined = true;
 	job->running = virDomainIsActive(dom) == 1;
+	if (job->running)
+		read_pause(dom, job);
 	virDomainFree(dom);
 	fill_pid(job);
 	return 0;
@@ -538,6 +643,200 @@ static int do_undefine(virConnectPtr c, struct vcd_virt_job *job)
 		job_fail(job, -EBUSY, "domain \"%s\" is running", job->name);
 	else if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0)
 		job_fail(job, -EIO, "undefining domain \"%s\"", job->name);
+	virDomainFree(dom);
+	return job->err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Migration */
+
+/*
+ * A migration's timeout: past it, virDomainAbortJob from this thread while
+ * the worker waits in virDomainMigrateToURI3; again every ABORT_RETRY_MS
+ * until that call returns (too early there is no job to abort yet, too
+ * late libvirt refuses: the guest already runs on the target).
+ */
+#define ABORT_RETRY_MS 100
+
+struct mig_timer {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;		/* on CLOCK_MONOTONIC */
+	bool done;			/* the migration call returned */
+	bool fired;			/* an abort was asked for */
+	uint32_t timeout_ms;
+	virDomainPtr dom;
+	pthread_t thread;
+};
+
+static void deadline_after(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void *mig_timer_thread(void *arg)
+{
+	struct mig_timer *t = arg;
+	struct timespec until;
+
+	deadline_after(&until, t->timeout_ms);
+	pthread_mutex_lock(&t->mu);
+	while (!t->done) {
+		if (pthread_cond_timedwait(&t->cond, &t->mu, &until) != ETIMEDOUT)
+			continue;
+		t->fired = true;
+		pthread_mutex_unlock(&t->mu);
+		if (virDomainAbortJob(t->dom) < 0)
+			virResetLastError();
+		pthread_mutex_lock(&t->mu);
+		deadline_after(&until, ABORT_RETRY_MS);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+static int mig_timer_start(struct mig_timer *t, virDomainPtr dom, uint32_t timeout_ms)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->dom = dom;
+	t->timeout_ms = timeout_ms;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&t->mu, NULL);
+	r = -pthread_create(&t->thread, NULL, mig_timer_thread, t);
+	if (r < 0) {
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->mu);
+	}
+	return r;
+}
+
+/* The call returned: stop the timer; whether it aborted the migration. */
+static bool mig_timer_stop(struct mig_timer *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->done = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->mu);
+	return t->fired;
+}
+
+static int check_migrate_job(struct vcd_virt_job *job)
+{
+	if (!job->dest_uri[0] || !memchr(job->dest_uri, 0, sizeof(job->dest_uri)) ||
+	    !memchr(job->migrate_uri, 0, sizeof(job->migrate_uri)))
+		return job_fail(job, -EINVAL,
+				"migrate: dest_uri is required (the target's libvirtd, e.g. qemu+tcp://ADDR/system) and both URIs must fit in %d bytes",
+				VCD_VIRT_URI_LEN);
+	if (job->migrate_flags & ~VCD_VIRT_MIGRATE_ALL)
+		return job_fail(job, -EINVAL,
+				"migrate: unknown flags 0x%x (valid: LIVE 0x1, PEER2PEER 0x2, PERSIST_DEST 0x4, UNDEFINE_SOURCE 0x8)",
+				job->migrate_flags & ~VCD_VIRT_MIGRATE_ALL);
+	if (!(job->migrate_flags & VCD_VIRT_MIGRATE_PEER2PEER))
+		return job_fail(job, -EINVAL,
+				"migrate: PEER2PEER is required (libvirt's QEMU driver migrates only peer to peer here)");
+	return 0;
+}
+
+static unsigned int migrate_flags(uint32_t f)
+{
+	return (f & VCD_VIRT_MIGRATE_LIVE ? VIR_MIGRATE_LIVE : 0) |
+	       (f & VCD_VIRT_MIGRATE_PEER2PEER ? VIR_MIGRATE_PEER2PEER : 0) |
+	       (f & VCD_VIRT_MIGRATE_PERSIST_DEST ? VIR_MIGRATE_PERSIST_DEST : 0) |
+	       (f & VCD_VIRT_MIGRATE_UNDEFINE_SOURCE ? VIR_MIGRATE_UNDEFINE_SOURCE : 0);
+}
+
+/* The typed parameters: QEMU's stream URI and the bandwidth, when given. */
+static int migrate_params(struct vcd_virt_job *job, virTypedParameterPtr *params, int *n)
+{
+	int max = 0;
+
+	*params = NULL;
+	*n = 0;
+	if (job->migrate_uri[0] &&
+	    virTypedParamsAddString(params, n, &max, VIR_MIGRATE_PARAM_URI, job->migrate_uri) < 0)
+		return job_fail(job, -ENOMEM, "migrate: building the parameters");
+	if (job->bandwidth_mib_s &&
+	    virTypedParamsAddULLong(params, n, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
+				    job->bandwidth_mib_s) < 0)
+		return job_fail(job, -ENOMEM, "migrate: building the parameters");
+	return 0;
+}
+
+/* How long the guest was paused, from the finished job's statistics. */
+static void read_downtime(virDomainPtr dom, struct vcd_virt_job *job)
+{
+	virTypedParameterPtr params = NULL;
+	unsigned long long ms = 0;
+	int type, n = 0;
+
+	if (virDomainGetJobStats(dom, &type, &params, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+		virResetLastError();
+		return;
+	}
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DOWNTIME, &ms) == 1)
+		job->downtime_ms = ms;
+	virTypedParamsFree(params, n);
+}
+
+static int migrate_dom(virDomainPtr dom, struct vcd_virt_job *job, virTypedParameterPtr params,
+		       int n)
+{
+	const char *name = virDomainGetName(dom);
+	struct mig_timer t;
+	bool aborted = false;
+	int r;
+
+	if (job->timeout_ms && (r = mig_timer_start(&t, dom, job->timeout_ms)) < 0)
+		return job_fail(job, r, "migrate: cannot start the timeout's thread");
+	r = virDomainMigrateToURI3(dom, job->dest_uri, params, (unsigned int)n,
+				   migrate_flags(job->migrate_flags));
+	if (job->timeout_ms)
+		aborted = mig_timer_stop(&t);
+	if (r < 0 && aborted)
+		return job_fail(job, -ETIMEDOUT, "migrating \"%s\" to %s: aborted after %u ms (it still runs here)",
+				name, job->dest_uri, job->timeout_ms);
+	if (r < 0)
+		return job_fail(job, -EIO, "migrating \"%s\" to %s", name, job->dest_uri);
+	if (aborted)
+		vcd_warn("libvirt: migrating %s to %s finished past its timeout (%u ms): too late to abort",
+			 name, job->dest_uri, job->timeout_ms);
+	if (!(job->migrate_flags & VCD_VIRT_MIGRATE_UNDEFINE_SOURCE))
+		read_downtime(dom, job);
+	return 0;
+}
+
+static int do_migrate(virConnectPtr c, struct vcd_virt_job *job)
+{
+	virTypedParameterPtr params = NULL;
+	virDomainPtr dom;
+	int n = 0;
+
+	job->downtime_ms = 0;
+	if (check_migrate_job(job) < 0)
+		return job->err;
+	dom = lookup_uuid(c, job);
+	if (!dom)
+		return job->err ? job->err : job_fail(job, -ENOENT, "migrate: no domain %s on this host", job->uuid);
+	if (virDomainIsActive(dom) != 1)
+		job_fail(job, -ESRCH, "migrate: domain \"%s\" is not running on this host",
+			 virDomainGetName(dom));
+	else if (migrate_params(job, &params, &n) == 0)
+		migrate_dom(dom, job, params, n);
+	virTypedParamsFree(params, n);
 	virDomainFree(dom);
 	return job->err;
 }
@@ -567,6 +866,9 @@ static void run_job(struct vcd_virt *v, struct vcd_virt_job *job)
 		break;
 	case VCD_VIRT_UNDEFINE:
 		do_undefine(c, job);
+		break;
+	case VCD_VIRT_MIGRATE:
+		do_migrate(c, job);
 		break;
 	}
 	job->took_ns = now_ns() - t0;

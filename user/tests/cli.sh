@@ -33,7 +33,7 @@ expect_err() {
 	if [ "$(cat "$TMP/err")" = "$1" ]; then ok "$2"; else echo "# wanted: $1" >>"$TMP/err"; not_ok "$2"; fi
 }
 
-echo "1..79"
+echo "1..114"
 
 expect 0 "--version" "$CTL" --version
 expect 2 "no arguments is a usage error" "$CTL"
@@ -42,7 +42,10 @@ for c in "node show" "node set" start stop "peer add" "peer set" "peer del" \
 	 "peer list" "peer show" monitor load "fence arm" "fence pet" "fence disarm" \
 	 "fence show" "proc add" "proc del" "proc list" "key set" "key del" "key list" \
 	 status "node list" "node standby" "node unstandby" "node maintenance" \
-	 "node confirm-fenced" "cluster bootstrap" "cluster join" "cluster leave" watch history; do
+	 "node confirm-fenced" "cluster bootstrap" "cluster join" "cluster leave" watch history \
+	 "resource add" "resource update" "resource enable" "resource disable" \
+	 "resource maintenance" "resource move" "resource clear" "resource cleanup" \
+	 "cluster maintenance" "cluster set"; do
 	# shellcheck disable=SC2086
 	"$CTL" $c --help >"$TMP/out" 2>"$TMP/err"
 	if [ $? -eq 0 ] && grep -q "^usage: vclusterctl $c " "$TMP/out"; then
@@ -84,6 +87,42 @@ expect 2 "node maintenance with a bad switch" "$CTL" -s "$NOSOCK" node maintenan
 expect 2 "watch with a bad count" "$CTL" -s "$NOSOCK" watch --count 0
 expect 2 "cluster join with a bad role" "$CTL" -s "$NOSOCK" cluster join king
 expect 2 "history with an unknown option" "$CTL" -s "$NOSOCK" history --frob
+
+# issue 6: the policy commands' usage errors come before any connection
+# (a parsed command would exit 3: there is no agent at $NOSOCK)
+expect 2 "resource update without a name" "$CTL" -s "$NOSOCK" resource update
+expect_err "vclusterctl: resource update: missing NAME (see 'vclusterctl resource update --help')" \
+	"resource update says what is missing"
+expect 2 "resource update with nothing to change" "$CTL" -s "$NOSOCK" resource update web
+expect 2 "resource update with a bad duration" "$CTL" -s "$NOSOCK" resource update web --failure-timeout 5x
+expect_err "vclusterctl: resource update: --failure-timeout: '5x' is not a duration (valid: a whole number with ms, s, min or h, or without a unit for seconds, e.g. 500ms, 20s, 2min) (see 'vclusterctl resource update --help')" \
+	"a bad duration names the option and the valid forms"
+expect 2 "resource update with a duration too long" "$CTL" -s "$NOSOCK" resource update web --failure-timeout 9000h
+expect_err "vclusterctl: resource update: --failure-timeout: '9000h' is out of range (valid: 0 to 8784 h) (see 'vclusterctl resource update --help')" \
+	"a duration too long names the range"
+expect 2 "resource update with a bad --prefer" "$CTL" -s "$NOSOCK" resource update web --prefer 2=0
+expect_err "vclusterctl: resource update: --prefer: '2=0' is not NODE[=SCORE] (valid: a node id 1..4294967295 and a score 1..1000000, default 100; e.g. 2 or 2=50) (see 'vclusterctl resource update --help')" \
+	"a bad --prefer names the valid node ids and scores"
+expect 2 "--ban and --no-ban together" "$CTL" -s "$NOSOCK" resource update web --ban 3 --no-ban
+expect_err "vclusterctl: resource update: --ban and --no-ban contradict each other (see 'vclusterctl resource update --help')" \
+	"--ban and --no-ban contradict each other"
+expect 2 "resource add without a name" "$CTL" -s "$NOSOCK" resource add --ocf ocf:heartbeat:Dummy
+expect_err "vclusterctl: resource add: missing NAME (see 'vclusterctl resource add --help')" \
+	"resource add says the name is missing"
+expect 2 "resource add with a bad --op duration" "$CTL" -s "$NOSOCK" resource add d --ocf ocf:heartbeat:Dummy --op start-timeout=20x
+expect_err "vclusterctl: resource add: --op start-timeout: '20x' is not a duration (valid: a whole number with ms, s, min or h, or without a unit for seconds, e.g. 500ms, 20s, 2min) (see 'vclusterctl resource add --help')" \
+	"a bad --op duration names the operation"
+expect 2 "resource add --param for a VM" "$CTL" -s "$NOSOCK" resource add web --domain web --param a=b
+expect 2 "resource add with a malformed agent" "$CTL" -s "$NOSOCK" resource add d --ocf heartbeat:Dummy
+expect 2 "resource move without a node" "$CTL" -s "$NOSOCK" resource move web
+expect 2 "resource cleanup with a bad --node" "$CTL" -s "$NOSOCK" resource cleanup web --node 0
+expect 2 "cluster set with an unknown shutdown policy" "$CTL" -s "$NOSOCK" cluster set shutdown-policy hibernate
+expect_err "vclusterctl: cluster set: 'hibernate' is not a shutdown policy (valid: migrate, stop, freeze) (see 'vclusterctl cluster set --help')" \
+	"cluster set names the valid shutdown policies"
+expect 2 "cluster set migrate-max 0" "$CTL" -s "$NOSOCK" cluster set migrate-max 0
+expect 2 "cluster maintenance with a bad switch" "$CTL" -s "$NOSOCK" cluster maintenance maybe
+expect 3 "a good resource update reaches for the agent (exit 3)" "$CTL" -s "$NOSOCK" resource update web --prefer 2 --no-ban --failure-timeout 2min
+expect 3 "a good cluster set reaches for the agent (exit 3)" "$CTL" -s "$NOSOCK" cluster set shutdown-policy freeze migrate-max 2
 if [ -x "$PY" ]; then
 	"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMP/stale.sock"
 	expect 3 "a socket nobody listens on (exit 3)" "$CTL" -s "$TMP/stale.sock" status --json
@@ -202,6 +241,6 @@ else
 	skip "replay repeats the first datagram" "no /usr/bin/python3"
 fi
 
-[ "$n" -eq 79 ] || { echo "# ran $n checks, planned 79"; failed=$((failed + 1)); }
+[ "$n" -eq 114 ] || { echo "# ran $n checks, planned 114"; failed=$((failed + 1)); }
 [ $failed -eq 0 ] || { echo "# $failed failed"; exit 1; }
 exit 0

@@ -340,16 +340,103 @@ TEST(config_agent_section)
 	CHECK(cfg.agent.syslog && cfg.agent.auto_bootstrap);
 	CHECK_STR(cfg.agent.fencer, "/usr/sbin/vcluster-fencer");
 	CHECK_STR(cfg.agent.libvirt_uri, VC_AGENT_DEFAULT_LIBVIRT_URI);
-	CHECK_EQ(cfg.agent.restart_limit, VC_AGENT_DEFAULT_RESTART_LIMIT);
 
 	CHECK_EQ(parse("[agent]\nlibvirt-uri = qemu:///system?socket=/tmp/s\n"
-		       "monitor-interval-ms = 2000\nrestart-limit = 0\nrestart-window-ms = 1000\n"), 0);
+		       "monitor-interval-ms = 2000\n"), 0);
 	CHECK_STR(cfg.agent.libvirt_uri, "qemu:///system?socket=/tmp/s");
 	CHECK_EQ(cfg.agent.monitor_ms, 2000);
-	CHECK_EQ(cfg.agent.restart_limit, 0);
-	CHECK_EQ(cfg.agent.restart_window_ms, 1000);
 	CHECK_EQ(parse("[agent]\nlibvirt-uri = none\n"), 0);
 	CHECK_STR(cfg.agent.libvirt_uri, "");
+	return true;
+}
+
+TEST(config_agent_hooks_migration_defaults)
+{
+	CHECK_EQ(parse("[agent]\n"), 0);
+	CHECK_STR(cfg.agent.hooks_dir, "/etc/vcluster/hooks.d");
+	CHECK_EQ(cfg.agent.hook_timeout_ms, 5000);
+	CHECK_STR(cfg.agent.hook_events, "*");
+	CHECK_STR(cfg.agent.ocf_root, "/usr/lib/ocf");
+	CHECK_STR(cfg.agent.migrate_uri, "qemu+ssh://%a/system");
+	CHECK_STR(cfg.agent.migrate_data_uri, "");
+	CHECK_EQ(cfg.agent.migrate_timeout_ms, 120000);
+	CHECK_EQ(cfg.agent.migrate_bandwidth_mib_s, 0);
+	return true;
+}
+
+TEST(config_agent_hooks_migration_keys)
+{
+	CHECK_EQ(parse("[agent]\nhooks-dir = /srv/hooks\nhook-timeout-ms = 100\n"
+		       "hook-events = resource-* , node-fenced,dc-changed\n"
+		       "ocf-root = /opt/ocf\nmigrate-uri = qemu+tls://%a:16514/system?n=%n%%\n"
+		       "migrate-data-uri = tcp://%a:49152\nmigrate-timeout-ms = 3600000\n"
+		       "migrate-bandwidth-mib-s = 1000000\n"), 0);
+	CHECK_STR(cfg.agent.hooks_dir, "/srv/hooks");
+	CHECK_EQ(cfg.agent.hook_timeout_ms, 100);
+	CHECK_STR(cfg.agent.hook_events, "resource-* , node-fenced,dc-changed");
+	CHECK_STR(cfg.agent.ocf_root, "/opt/ocf");
+	CHECK_STR(cfg.agent.migrate_uri, "qemu+tls://%a:16514/system?n=%n%%");
+	CHECK_STR(cfg.agent.migrate_data_uri, "tcp://%a:49152");
+	CHECK_EQ(cfg.agent.migrate_timeout_ms, 3600000);
+	CHECK_EQ(cfg.agent.migrate_bandwidth_mib_s, 1000000);
+	CHECK_EQ(parse("[agent]\nhook-timeout-ms = 600000\nmigrate-timeout-ms = 1000\n"
+		       "migrate-data-uri =\nhook-events = *\n"), 0);
+	CHECK_EQ(cfg.agent.hook_timeout_ms, 600000);
+	CHECK_EQ(cfg.agent.migrate_timeout_ms, 1000);
+	CHECK_STR(cfg.agent.migrate_data_uri, "");
+	return true;
+}
+
+TEST(config_event_list_match)
+{
+	char why[VC_ERR_LEN];
+
+	CHECK(vc_event_list_match("*", "node-up"));
+	CHECK(vc_event_list_match("resource-*,node-fenced", "resource-started"));
+	CHECK(vc_event_list_match("resource-*,node-fenced", "node-fenced"));
+	CHECK(!vc_event_list_match("resource-*,node-fenced", "node-fenced-x"));
+	CHECK(!vc_event_list_match("resource-*,node-fenced", "node-down"));
+	CHECK(!vc_event_list_match("resource-*", "resource"));
+	CHECK(vc_event_list_match(" node-up , node-down ", "node-down"));
+	CHECK(vc_event_list_match("node*", "node-up"));
+	CHECK(!vc_event_list_match("node-*", "nodes"));
+	CHECK(!vc_event_list_match("bad list", "bad"));
+	CHECK_EQ(vc_event_list_check("a,,b", why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "'' in 'a,,b' is not an event name or prefix (valid: comma-separated event names or prefixes ending in *, e.g. resource-*,node-fenced; * for every event)");
+	CHECK_EQ(vc_event_list_check("a,", why, sizeof(why)), -EINVAL);
+	CHECK_EQ(vc_event_list_check("", why, sizeof(why)), -EINVAL);
+	CHECK_EQ(vc_event_list_check("*node", why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "'*node' in '*node' is not an event name or prefix (valid: comma-separated event names or prefixes ending in *, e.g. resource-*,node-fenced; * for every event)");
+	CHECK_EQ(vc_event_list_check("node-up", why, sizeof(why)), 0);
+	return true;
+}
+
+TEST(config_template_expand)
+{
+	char out[64];
+
+	CHECK_EQ(vc_template_expand("qemu+ssh://%a/system", "198.18.0.2", 2, out, sizeof(out)), 0);
+	CHECK_STR(out, "qemu+ssh://198.18.0.2/system");
+	CHECK_EQ(vc_template_expand("tcp://%a:49152", "fd00::2", 2, out, sizeof(out)), 0);
+	CHECK_STR(out, "tcp://[fd00::2]:49152");
+	CHECK_EQ(vc_template_expand("tcp://%a", "[fd00::2]", 2, out, sizeof(out)), 0);
+	CHECK_STR(out, "tcp://[fd00::2]");
+	CHECK_EQ(vc_template_expand("qemu+ssh://host%n/system?x=100%%", NULL, 42, out,
+				    sizeof(out)), 0);
+	CHECK_STR(out, "qemu+ssh://host42/system?x=100%");
+	CHECK_EQ(vc_template_expand("a%%a", NULL, 1, out, sizeof(out)), 0);
+	CHECK_STR(out, "a%a");
+	CHECK_EQ(vc_template_expand("", "x", 1, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	CHECK_EQ(vc_template_expand("qemu://%h/", "x", 1, out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vc_template_expand("qemu://x/%", "x", 1, out, sizeof(out)), -EINVAL);
+	CHECK_EQ(vc_template_expand("qemu+ssh://%a/system", "", 1, out, sizeof(out)),
+		 -EDESTADDRREQ);
+	CHECK_EQ(vc_template_expand("qemu+ssh://%a/system", "198.18.0.2", 1, out, 16), -ENOSPC);
+	CHECK_STR(out, "qemu+ssh://198.");
+	CHECK_EQ(vc_template_expand("%n", "x", 4294967295u, out, 11), 0);
+	CHECK_STR(out, "4294967295");
+	CHECK_EQ(vc_template_expand("%n", "x", 4294967295u, out, 10), -ENOSPC);
 	return true;
 }
 
@@ -361,11 +448,41 @@ TEST(config_agent_errors_exact)
 		{ "[agent]\ntransport = tcp\n",
 		  "t.conf:2: key 'transport' in [agent]: 'tcp' is not a transport (valid: auto, kernel, user)" },
 		{ "[agent]\nfoo = 1\n",
-		  "t.conf:2: unknown key 'foo' in [agent] (valid: cluster-name, transport, data-dir, control-socket, control-group, raft-port, raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, auto-bootstrap, fencer, libvirt-uri, monitor-interval-ms, restart-limit, restart-window-ms)" },
+		  "t.conf:2: unknown key 'foo' in [agent] (valid: cluster-name, transport, data-dir, control-socket, control-group, raft-port, raft-link, election-timeout-ms, raft-heartbeat-ms, log-level, syslog, auto-bootstrap, fencer, libvirt-uri, monitor-interval-ms, hooks-dir, hook-timeout-ms, hook-events, ocf-root, migrate-uri, migrate-data-uri, migrate-timeout-ms, migrate-bandwidth-mib-s)" },
 		{ "[agent]\nlibvirt-uri = /var/run/sock\n",
 		  "t.conf:2: key 'libvirt-uri' in [agent]: '/var/run/sock' is not a libvirt URI (valid: a URI such as qemu:///system, shorter than 1024 characters, or none)" },
-		{ "[agent]\nrestart-limit = 101\n",
-		  "t.conf:2: key 'restart-limit' in [agent]: '101' is out of range (valid: 0..100)" },
+		{ "[agent]\nrestart-limit = 3\n",
+		  "t.conf:2: key 'restart-limit' in [agent] was replaced by the resource meta 'migration-threshold' (vclusterctl resource update NAME --migration-threshold N)" },
+		{ "[agent]\nrestart-window-ms = 60000\n",
+		  "t.conf:2: key 'restart-window-ms' in [agent] was replaced by the resource meta 'failure-timeout-ms' (vclusterctl resource update NAME --failure-timeout-ms MS)" },
+		{ "[agent]\nhooks-dir = hooks.d\n",
+		  "t.conf:2: key 'hooks-dir' in [agent]: 'hooks.d' is not an absolute path (valid: a path starting with /, shorter than 1024 characters)" },
+		{ "[agent]\nhook-timeout-ms = 99\n",
+		  "t.conf:2: key 'hook-timeout-ms' in [agent]: '99' is out of range (valid: 100..600000)" },
+		{ "[agent]\nhook-timeout-ms = 600001\n",
+		  "t.conf:2: key 'hook-timeout-ms' in [agent]: '600001' is out of range (valid: 100..600000)" },
+		{ "[agent]\nhook-events = resource-*,Node-Up\n",
+		  "t.conf:2: key 'hook-events' in [agent]: 'Node-Up' in 'resource-*,Node-Up' is not an event name or prefix (valid: comma-separated event names or prefixes ending in *, e.g. resource-*,node-fenced; * for every event)" },
+		{ "[agent]\nhook-events =\n",
+		  "t.conf:2: key 'hook-events' in [agent]: '' in '' is not an event name or prefix (valid: comma-separated event names or prefixes ending in *, e.g. resource-*,node-fenced; * for every event)" },
+		{ "[agent]\nocf-root =\n",
+		  "t.conf:2: key 'ocf-root' in [agent]: '' is not an absolute path (valid: a path starting with /, shorter than 1024 characters)" },
+		{ "[agent]\nmigrate-uri = qemu+ssh://%h/system\n",
+		  "t.conf:2: key 'migrate-uri' in [agent]: '%h' in 'qemu+ssh://%h/system' is not a placeholder (valid: %a the target host's address, %n its node id, %% a percent sign)" },
+		{ "[agent]\nmigrate-uri = qemu+ssh://%a/system%\n",
+		  "t.conf:2: key 'migrate-uri' in [agent]: '%' in 'qemu+ssh://%a/system%' is not a placeholder (valid: %a the target host's address, %n its node id, %% a percent sign)" },
+		{ "[agent]\nmigrate-uri =\n",
+		  "t.conf:2: key 'migrate-uri' in [agent]: '' is not a URI template (valid: SCHEME:... without blanks, shorter than 1024 characters, e.g. qemu+ssh://%a/system or tcp://%a)" },
+		{ "[agent]\nmigrate-data-uri = %a:49152\n",
+		  "t.conf:2: key 'migrate-data-uri' in [agent]: '%a:49152' is not a URI template (valid: SCHEME:... without blanks, shorter than 1024 characters, e.g. qemu+ssh://%a/system or tcp://%a, or empty for libvirt's choice)" },
+		{ "[agent]\nmigrate-timeout-ms = 999\n",
+		  "t.conf:2: key 'migrate-timeout-ms' in [agent]: '999' is out of range (valid: 1000..3600000)" },
+		{ "[agent]\nmigrate-bandwidth-mib-s = 1000001\n",
+		  "t.conf:2: key 'migrate-bandwidth-mib-s' in [agent]: '1000001' is out of range (valid: 0 for unlimited, or 1..1000000 MiB/s)" },
+		{ "[agent]\nmigrate-bandwidth-mib-s = fast\n",
+		  "t.conf:2: key 'migrate-bandwidth-mib-s' in [agent]: 'fast' is not a number (valid: 0 for unlimited, or 1..1000000 MiB/s)" },
+		{ "[agent]\nhook-events = *\nhook-events = node-up\n",
+		  "t.conf:3: key 'hook-events' in [agent] repeats line 2" },
 		{ "[agent]\nmonitor-interval-ms = 50\n",
 		  "t.conf:2: key 'monitor-interval-ms' in [agent]: '50' is out of range (valid: 100..3600000)" },
 		{ "[agent]\nraft-port = 0\n",
@@ -397,6 +514,10 @@ TEST(config_agent_errors_exact)
 
 const struct vc_test config_tests[] = {
 	T(config_agent_section),
+	T(config_agent_hooks_migration_defaults),
+	T(config_agent_hooks_migration_keys),
+	T(config_event_list_match),
+	T(config_template_expand),
 	T(config_agent_errors_exact),
 	T(config_example),
 	T(config_whitespace_comments_crlf),

@@ -31,6 +31,7 @@ struct server {
 	char dir[64];
 	char path[100];
 	struct vcd_ctl_req *parked;	/* "park": answered by "release" */
+	const struct vcd_ctl_cmd *table;	/* NULL: commands[] */
 };
 
 struct later {
@@ -159,7 +160,8 @@ static void do_status(void *ctx, struct vcd_ctl_req *req, json_t *args)
 		"\"pending_fence\":null},"
 		"{\"id\":2,\"state\":\"online\"},"
 		"{\"id\":3,\"state\":\"unclean\",\"membership\":\"down\","
-		"\"fence\":{\"armed\":false,\"strong\":false},\"pending_fence\":{\"closes_in_ms\":830}}]}",
+		"\"fence\":{\"armed\":false,\"strong\":false},\"pending_fence\":{\"closes_in_ms\":830}}],"
+		"\"cluster_properties\":{\"maintenance\":true,\"shutdown_policy\":\"freeze\",\"migrate_max\":2}}",
 		0, NULL));
 }
 
@@ -215,7 +217,7 @@ static int server_start_at(struct server *s, gid_t group, size_t max_line, size_
 	int r;
 
 	uv_loop_init(&s->loop);
-	r = vcd_ctl_new(&s->loop, s->path, group, commands, s, &s->ctl);
+	r = vcd_ctl_new(&s->loop, s->path, group, s->table ? s->table : commands, s, &s->ctl);
 	if (r < 0) {
 		uv_loop_close(&s->loop);
 		return r;
@@ -817,6 +819,8 @@ TEST(cli_against_fake_agent)
 	CHECK(strstr(out, "    2  online    -          -                -  -      -              dc\n"));
 	CHECK(strstr(out, "    3  unclean   down       -                -  -      unarmed weak   -\n"));
 	CHECK(strstr(out, "node 3: fence window closes in 830 ms\n"));
+	CHECK(strstr(out, "\nshutdown-policy freeze, migrate-max 2; CLUSTER MAINTENANCE: no resource "
+			  "is started, stopped or moved\n"));
 	CHECK_EQ(run_cli(s->path, cmd_node_list, "node list", true, NULL, 0, out, sizeof(out)), 0);
 	CHECK_EQ(out[0], '[');
 	CHECK_EQ(run_cli(s->path, cmd_node_standby, "node standby", false, standby_ok, 1,
@@ -834,6 +838,457 @@ TEST(cli_against_fake_agent)
 	return true;
 }
 
+/* ---- issue 6: the policy commands against a fake agent ---- */
+
+/*
+ * Three resources: "db" with nothing to flag; "web", an OCF resource with
+ * every flag, failures that never expire (node keys out of order) and a
+ * policy; "old", whose failures expired under the default timeout (60 s;
+ * last_ms is 1970) and that is frozen for node 2.
+ */
+static const char resources_fixture[] =
+	"[{\"name\":\"db\",\"type\":\"vm\",\"node\":1,\"incarnation\":5,\"status\":\"running\","
+	"\"note\":\"qemu pid 42\",\"enabled\":true,\"maintenance\":false,\"target_node\":0,"
+	"\"frozen_on\":0,\"fails\":{}},"
+	"{\"name\":\"web\",\"type\":\"ocf\",\"node\":2,\"incarnation\":9,\"status\":\"running\","
+	"\"enabled\":false,\"maintenance\":true,\"target_node\":3,\"frozen_on\":0,"
+	"\"migrating\":{\"node\":3,\"incarnation\":11},"
+	"\"fails\":{\"3\":{\"count\":1,\"last_ms\":1795000000123},"
+	"\"10\":{\"count\":4,\"last_ms\":1000},\"1\":{\"count\":2,\"last_ms\":1000}},"
+	"\"meta\":{\"priority\":10,\"prefer\":{\"10\":50,\"2\":100},\"ban\":[4,5],"
+	"\"with\":[\"db\"],\"after\":[\"db\",\"cache\"],\"migration_threshold\":0,"
+	"\"failure_timeout_ms\":0},"
+	"\"definition\":{\"agent\":\"ocf:heartbeat:Dummy\",\"provider\":\"heartbeat\","
+	"\"type\":\"Dummy\",\"params\":{\"state\":\"/run/web.state\",\"fake\":\"1\"},"
+	"\"timeouts\":{\"start_ms\":20000,\"stop_ms\":120000,\"monitor_ms\":500},"
+	"\"monitor_interval_ms\":10000,\"memory_kib\":0,\"vcpus\":0}},"
+	"{\"name\":\"old\",\"type\":\"vm\",\"node\":0,\"incarnation\":0,\"status\":\"stopped\","
+	"\"frozen_on\":2,\"fails\":{\"2\":{\"count\":5,\"last_ms\":1000}},"
+	"\"meta\":{\"failure_timeout_ms\":90000},"
+	"\"definition\":{\"domain\":\"old\",\"uuid\":\"u-1\",\"memory_kib\":131072,\"vcpus\":1}}]";
+
+static void do_resource_list(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	(void)ctx;
+	(void)args;
+	vcd_ctl_reply(req, json_pack("{s:o}", "resources", json_loads(resources_fixture, 0, NULL)));
+}
+
+/* {"name"}: that resource of the fixture, as resource-show answers. */
+static void do_resource_show(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	json_t *all = json_loads(resources_fixture, 0, NULL), *r;
+	const char *name = json_string_value(json_object_get(args, "name"));
+	size_t i;
+
+	(void)ctx;
+	json_array_foreach(all, i, r) {
+		if (name && strcmp(json_string_value(json_object_get(r, "name")), name) == 0) {
+			vcd_ctl_reply(req, json_incref(r));
+			json_decref(all);
+			return;
+		}
+	}
+	json_decref(all);
+	vcd_ctl_fail(req, -ENOENT, "no resource named \"%s\"", name ? name : "");
+}
+
+/* The decision records of issue 6 as the agent's history answers them. */
+static void do_policy_history(void *ctx, struct vcd_ctl_req *req, json_t *args)
+{
+	(void)ctx;
+	(void)args;
+	vcd_ctl_reply(req, json_loads(
+		"{\"events\":["
+		"{\"op\":\"resource-meta\",\"name\":\"web\",\"meta\":{\"priority\":10,"
+		"\"prefer\":{\"2\":100,\"3\":50},\"ban\":[4],\"with\":[\"db\"],"
+		"\"failure_timeout_ms\":60000},\"index\":41,\"event\":\"resource-meta\"},"
+		"{\"op\":\"resource-meta\",\"name\":\"db\",\"meta\":{},\"index\":42,"
+		"\"event\":\"resource-meta\"},"
+		"{\"op\":\"resource-flags\",\"name\":\"web\",\"enabled\":false,\"target_node\":0,"
+		"\"index\":43,\"event\":\"resource-flags\"},"
+		"{\"op\":\"resource-fail\",\"name\":\"web\",\"node\":2,\"incarnation\":9,"
+		"\"time_ms\":1795000000123,\"note\":\"monitor: OCF_NOT_RUNNING\",\"index\":44,"
+		"\"event\":\"resource-fail\"},"
+		"{\"op\":\"resource-cleanup\",\"name\":\"web\",\"node\":0,\"index\":45,"
+		"\"event\":\"resource-cleanup\"},"
+		"{\"op\":\"resource-cleanup\",\"name\":\"web\",\"node\":2,\"index\":46,"
+		"\"event\":\"resource-cleanup\"},"
+		"{\"op\":\"resource-migrate\",\"name\":\"web\",\"node\":3,\"incarnation\":11,"
+		"\"from_node\":2,\"from_incarnation\":9,\"why\":\"resource move\",\"index\":47,"
+		"\"event\":\"resource-migrate\"},"
+		"{\"op\":\"resource-migrated\",\"name\":\"web\",\"node\":3,\"incarnation\":11,"
+		"\"status\":\"running\",\"note\":\"live migration took 812 ms\",\"index\":48,"
+		"\"event\":\"resource-migrated\"},"
+		"{\"op\":\"resource-migrate-abort\",\"name\":\"web\",\"node\":2,"
+		"\"note\":\"target fenced\",\"index\":49,\"event\":\"resource-migrate-abort\"},"
+		"{\"op\":\"cluster-set\",\"shutdown_policy\":\"freeze\",\"migrate_max\":2,"
+		"\"index\":50,\"event\":\"cluster-set\"}]}", 0, NULL));
+}
+
+/* The new changing commands answer with what they were sent (echo). */
+static const struct vcd_ctl_cmd policy_commands[] = {
+	{ "resource-add", true, do_echo },
+	{ "resource-update", true, do_echo },
+	{ "resource-enable", true, do_echo },
+	{ "resource-disable", true, do_echo },
+	{ "resource-maintenance", true, do_echo },
+	{ "resource-move", true, do_echo },
+	{ "resource-clear", true, do_echo },
+	{ "resource-cleanup", true, do_echo },
+	{ "cluster-maintenance", true, do_echo },
+	{ "cluster-set", true, do_echo },
+	{ "resource-list", false, do_resource_list },
+	{ "resource-show", false, do_resource_show },
+	{ "history", false, do_policy_history },
+	{ NULL, false, NULL },
+};
+
+typedef int (*cli_fn)(struct cmd_ctx *, int, char **);
+
+struct cli_case {
+	cli_fn fn;
+	const char *name;
+	const char *argv[32];	/* NULL-terminated */
+	const char *cmd;	/* the request's "cmd" */
+	const char *args;	/* its "args", exactly (JSON) */
+};
+
+#define XML_FILE "/tmp/test-ctl-domain.xml"
+
+static const struct cli_case request_cases[] = {
+	{ cmd_resource_add, "resource add", { "web", "--domain", "web-vm", NULL },
+	  "resource-add", "{\"name\":\"web\",\"domain\":\"web-vm\"}" },
+	{ cmd_resource_add, "resource add", { "--xml", XML_FILE, "web", "--priority", "-7", NULL },
+	  "resource-add", "{\"name\":\"web\",\"xml\":\"<domain/>\\n\",\"meta\":{\"priority\":-7}}" },
+	{ cmd_resource_add, "resource add",
+	  { "dummy", "--ocf", "ocf:heartbeat:Dummy", "--param", "state=/run/d.state",
+	    "--param", "fake=", "--op", "start-timeout=20s", "--op", "monitor-interval=500ms",
+	    "--op", "stop-timeout=2min", "--op", "monitor-timeout=20", "--prefer", "2",
+	    "--prefer", "3=50", "--ban", "4", "--with", "db", "--failure-timeout", "1h", NULL },
+	  "resource-add",
+	  "{\"name\":\"dummy\",\"ocf\":\"ocf:heartbeat:Dummy\","
+	  "\"params\":{\"state\":\"/run/d.state\",\"fake\":\"\"},"
+	  "\"ops\":{\"start_ms\":20000,\"monitor_interval_ms\":500,\"stop_ms\":120000,"
+	  "\"monitor_ms\":20000},"
+	  "\"meta\":{\"prefer\":{\"2\":100,\"3\":50},\"ban\":[4],\"with\":[\"db\"],"
+	  "\"failure_timeout_ms\":3600000}}" },
+	{ cmd_resource_update, "resource update",
+	  { "web", "--priority", "10", "--no-prefer", "--ban", "3", "--ban", "4", "--with", "db",
+	    "--apart", "web2", "--after", "db", "--after", "cache", "--stickiness", "100",
+	    "--migration-threshold", "0", "--failure-timeout", "0", "--no-with", NULL },
+	  NULL, NULL },	/* --with and --no-with contradict: a usage error */
+	{ cmd_resource_update, "resource update",
+	  { "web", "--priority", "10", "--no-prefer", "--ban", "3", "--ban", "4",
+	    "--apart", "web2", "--after", "db", "--after", "cache", "--stickiness", "100",
+	    "--migration-threshold", "0", "--failure-timeout", "0", "--no-with", NULL },
+	  "resource-update",
+	  "{\"name\":\"web\",\"meta\":{\"priority\":10,\"prefer\":null,\"ban\":[3,4],"
+	  "\"apart\":[\"web2\"],\"after\":[\"db\",\"cache\"],\"stickiness\":100,"
+	  "\"migration_threshold\":0,\"failure_timeout_ms\":0,\"with\":null}}" },
+	{ cmd_resource_update, "resource update",
+	  { "web", "--no-priority", "--no-ban", "--no-apart", "--no-after", "--no-stickiness",
+	    "--no-migration-threshold", "--no-failure-timeout", NULL },
+	  "resource-update",
+	  "{\"name\":\"web\",\"meta\":{\"priority\":null,\"ban\":null,\"apart\":null,"
+	  "\"after\":null,\"stickiness\":null,\"migration_threshold\":null,"
+	  "\"failure_timeout_ms\":null}}" },
+	{ cmd_resource_enable, "resource enable", { "web", NULL },
+	  "resource-enable", "{\"name\":\"web\"}" },
+	{ cmd_resource_disable, "resource disable", { "web", "--timeout", "2", NULL },
+	  "resource-disable", "{\"name\":\"web\"}" },
+	{ cmd_resource_maintenance, "resource maintenance", { "web", NULL },
+	  "resource-maintenance", "{\"name\":\"web\",\"maintenance\":true}" },
+	{ cmd_resource_maintenance, "resource maintenance", { "web", "off", NULL },
+	  "resource-maintenance", "{\"name\":\"web\",\"maintenance\":false}" },
+	{ cmd_resource_move, "resource move", { "web", "3", NULL },
+	  "resource-move", "{\"name\":\"web\",\"node\":3}" },
+	{ cmd_resource_clear, "resource clear", { "web", NULL },
+	  "resource-clear", "{\"name\":\"web\"}" },
+	{ cmd_resource_cleanup, "resource cleanup", { "web", NULL },
+	  "resource-cleanup", "{\"name\":\"web\"}" },
+	{ cmd_resource_cleanup, "resource cleanup", { "--node", "2", "web", NULL },
+	  "resource-cleanup", "{\"name\":\"web\",\"node\":2}" },
+	{ cmd_cluster_maintenance, "cluster maintenance", { NULL },
+	  "cluster-maintenance", "{\"maintenance\":true}" },
+	{ cmd_cluster_maintenance, "cluster maintenance", { "off", NULL },
+	  "cluster-maintenance", "{\"maintenance\":false}" },
+	{ cmd_cluster_set, "cluster set", { "shutdown-policy", "freeze", NULL },
+	  "cluster-set", "{\"shutdown_policy\":\"freeze\"}" },
+	{ cmd_cluster_set, "cluster set", { "migrate-max", "4", "shutdown-policy", "stop", NULL },
+	  "cluster-set", "{\"migrate_max\":4,\"shutdown_policy\":\"stop\"}" },
+};
+
+/* Usage errors: exit 2, and nothing reaches the agent (which would
+ * answer, exit 0). */
+static const struct cli_case usage_cases[] = {
+	{ cmd_resource_add, "resource add", { "--domain", "web", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add", { "web", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add", { "web", "--domain", "a", "--ocf", "ocf:x:y", NULL },
+	  NULL, NULL },
+	{ cmd_resource_add, "resource add", { "web", "--ocf", "heartbeat:Dummy", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add", { "web", "--ocf", "ocf:heartbeat:", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add", { "web", "--domain", "w", "--param", "a=b", NULL },
+	  NULL, NULL },
+	{ cmd_resource_add, "resource add", { "w", "--ocf", "ocf:a:b", "--param", "a", NULL },
+	  NULL, NULL },
+	{ cmd_resource_add, "resource add", { "w", "--ocf", "ocf:a:b", "--param", "1a=b", NULL },
+	  NULL, NULL },
+	{ cmd_resource_add, "resource add",
+	  { "w", "--ocf", "ocf:a:b", "--param", "a=1", "--param", "a=2", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add",
+	  { "w", "--ocf", "ocf:a:b", "--op", "start-timeout=0", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add",
+	  { "w", "--ocf", "ocf:a:b", "--op", "start-timeout=5 s", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add",
+	  { "w", "--ocf", "ocf:a:b", "--op", "start-timeout=2d", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add",
+	  { "w", "--ocf", "ocf:a:b", "--op", "start-timeout=25h", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add",
+	  { "w", "--ocf", "ocf:a:b", "--op", "reload-timeout=5s", NULL }, NULL, NULL },
+	{ cmd_resource_add, "resource add", { "w", "--domain", "w", "--no-ban", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "--priority", "1", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--priority", "1000001", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--priority", "1x", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--priority", "1", "--priority", "2", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--prefer", "0", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--prefer", "2=0", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--prefer", "2=", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--prefer", "=5", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--prefer", "0000000000000002", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--prefer", "2", "--prefer", "2=5", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--ban", "3", "--ban", "3", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--ban", "x", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--with", "", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--no-ban", "--ban", "3", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--no-ban", "--no-ban", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--stickiness", "-1", NULL }, NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--failure-timeout", "5x", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--failure-timeout", "367d", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--failure-timeout", "8785h", NULL },
+	  NULL, NULL },
+	{ cmd_resource_update, "resource update", { "web", "--failure-timeout", NULL }, NULL, NULL },
+	{ cmd_resource_maintenance, "resource maintenance", { "web", "maybe", NULL }, NULL, NULL },
+	{ cmd_resource_move, "resource move", { "web", NULL }, NULL, NULL },
+	{ cmd_resource_move, "resource move", { "web", "0", NULL }, NULL, NULL },
+	{ cmd_resource_cleanup, "resource cleanup", { "web", "--node", "x", NULL }, NULL, NULL },
+	{ cmd_resource_enable, "resource enable", { NULL }, NULL, NULL },
+	{ cmd_cluster_maintenance, "cluster maintenance", { "yes", NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { "shutdown-policy", "hibernate", NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { "shutdown-policy", NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { "migrate-max", "0", NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { "migrate-max", "65", NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { "quorum", "3", NULL }, NULL, NULL },
+	{ cmd_cluster_set, "cluster set", { "migrate-max", "2", "migrate-max", "3", NULL },
+	  NULL, NULL },
+};
+
+/* Run @c against the server at @path; its exit code, stdout in @out. */
+static int run_case(const char *path, const struct cli_case *c, bool json, char *out,
+		    size_t size)
+{
+	char *argv[32];
+	int argc = 0;
+
+	while (c->argv[argc]) {
+		argv[argc] = (char *)c->argv[argc];
+		argc++;
+	}
+	return run_cli(path, c->fn, c->name, json, argv, argc, out, size);
+}
+
+/* The request @c sent, as the echo answered it, is exactly @c->cmd and @c->args. */
+static bool request_is(const char *path, const struct cli_case *c)
+{
+	json_t *res, *want = json_loads(c->args, 0, NULL);
+	char out[4096];
+	bool same;
+
+	CHECK(want != NULL);
+	CHECK_EQ(run_case(path, c, true, out, sizeof(out)), VC_EXIT_OK);
+	res = json_loads(out, 0, NULL);
+	CHECK(res != NULL);
+	CHECK_STR(json_string_value(json_object_get(res, "cmd")), c->cmd);
+	same = json_equal(json_object_get(res, "args"), want);
+	if (!same) {
+		char *got = json_dumps(json_object_get(res, "args"), JSON_COMPACT);
+
+		printf("# %s: sent %s\n#  wanted %s\n", c->name, got ? got : "?", c->args);
+		free(got);
+	}
+	json_decref(res);
+	json_decref(want);
+	return same;
+}
+
+TEST(policy_requests)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	FILE *xml = fopen(XML_FILE, "w");
+	size_t i;
+	bool ok = true;
+
+	CHECK(xml && fputs("<domain/>\n", xml) >= 0 && fclose(xml) == 0);
+	s->table = policy_commands;
+	CHECK_EQ(server_start(s, 0, 0, 0), 0);
+	for (i = 0; i < sizeof(request_cases) / sizeof(request_cases[0]); i++) {
+		const struct cli_case *c = &request_cases[i];
+		char out[4096];
+
+		if (c->cmd) {
+			ok &= request_is(s->path, c);
+		} else if (run_case(s->path, c, true, out, sizeof(out)) != VC_EXIT_USAGE) {
+			printf("# request case %zu: not a usage error\n", i);
+			ok = false;
+		}
+	}
+	for (i = 0; i < sizeof(usage_cases) / sizeof(usage_cases[0]); i++) {
+		char out[4096];
+		int r = run_case(s->path, &usage_cases[i], true, out, sizeof(out));
+
+		if (r != VC_EXIT_USAGE) {
+			printf("# usage case %zu (%s %s ...): exit %d\n", i, usage_cases[i].name,
+			       usage_cases[i].argv[0] ? usage_cases[i].argv[0] : "", r);
+			ok = false;
+		}
+	}
+	unlink(XML_FILE);
+	CHECK_EQ(server_stop(s), 0);
+	return ok;
+}
+
+/* Without --json: the agent's "message" when it gives one, else ours. */
+TEST(policy_change_messages)
+{
+	static const struct cli_case move = { cmd_resource_move, "resource move",
+					      { "web", "3", NULL }, NULL, NULL };
+	static const struct cli_case cleanup = { cmd_resource_cleanup, "resource cleanup",
+						 { "web", NULL }, NULL, NULL };
+	static const struct cli_case cleanup2 = { cmd_resource_cleanup, "resource cleanup",
+						  { "web", "--node", "2", NULL }, NULL, NULL };
+	static const struct cli_case set = { cmd_cluster_set, "cluster set",
+					     { "migrate-max", "4", "shutdown-policy", "stop", NULL },
+					     NULL, NULL };
+	static const struct cli_case maint = { cmd_resource_maintenance, "resource maintenance",
+					       { "web", "off", NULL }, NULL, NULL };
+	static const struct cli_case update = { cmd_resource_update, "resource update",
+						{ "web", "--no-ban", NULL }, NULL, NULL };
+	struct server *s = calloc(1, sizeof(*s));
+	char out[4096];
+
+	s->table = policy_commands;
+	CHECK_EQ(server_start(s, 0, 0, 0), 0);
+	CHECK_EQ(run_case(s->path, &move, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out, "resource web: moving to node 3\n"
+		  "the move leaves a constraint: \"run on node 3\" (clear it with "
+		  "'vclusterctl resource clear web')\n");
+	CHECK_EQ(run_case(s->path, &cleanup, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out, "resource web: failures on every node forgotten\n");
+	CHECK_EQ(run_case(s->path, &cleanup2, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out, "resource web: failures on node 2 forgotten\n");
+	CHECK_EQ(run_case(s->path, &set, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out, "cluster set: migrate-max 4 shutdown-policy stop\n");
+	CHECK_EQ(run_case(s->path, &maint, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out, "resource web: maintenance off (the cluster manages it again)\n");
+	CHECK_EQ(run_case(s->path, &update, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out, "resource web: policy updated\n");
+	CHECK_EQ(server_stop(s), 0);
+
+	/* the agent's own message wins (the first table answers "done") */
+	s = calloc(1, sizeof(*s));
+	CHECK_EQ(server_start(s, 0, 0, 0), 0);
+	{
+		static const struct cli_case standby = { cmd_node_standby, "node standby",
+							 { "4", NULL }, NULL, NULL };
+
+		CHECK_EQ(run_case(s->path, &standby, false, out, sizeof(out)), VC_EXIT_OK);
+		CHECK_STR(out, "done\n");
+	}
+	CHECK_EQ(server_stop(s), 0);
+	return true;
+}
+
+TEST(policy_printing)
+{
+	static const struct cli_case list = { cmd_resource_list, "resource list", { NULL },
+					      NULL, NULL };
+	static const struct cli_case show_web = { cmd_resource_show, "resource show",
+						  { "web", NULL }, NULL, NULL };
+	static const struct cli_case show_old = { cmd_resource_show, "resource show",
+						  { "old", NULL }, NULL, NULL };
+	static const struct cli_case history = { cmd_history, "history", { NULL }, NULL, NULL };
+	struct server *s = calloc(1, sizeof(*s));
+	char out[8192];
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	s->table = policy_commands;
+	CHECK_EQ(server_start(s, 0, 0, 0), 0);
+
+	/* the FLAGS column is as wide as the widest; expired failures do not show */
+	CHECK_EQ(run_case(s->path, &list, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out,
+		  "\n"
+		  "RESOURCE             TYPE WHERE    STATUS    FLAGS                                                                NOTE\n"
+		  "db                   vm   node 1   running   -                                                                    qemu pid 42\n"
+		  "web                  ocf  node 2   running   disabled,maintenance,moving to 3,move target 3,fails 2@h1 1@h3 4@h10\n"
+		  "old                  vm   -        stopped   frozen for 2\n");
+
+	CHECK_EQ(run_case(s->path, &show_web, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK(strstr(out, "\nagent ocf:heartbeat:Dummy, monitor every 10 s\n"
+			  "timeouts: start 20 s, stop 2 min, monitor 500 ms\n"
+			  "params: state=/run/web.state fake=1\n"
+			  "policy:\n"
+			  "  priority             10\n"
+			  "  prefer               node 2 (score 100), node 10 (score 50)\n"
+			  "  ban                  node 4, node 5\n"
+			  "  with                 db\n"
+			  "  after                db, cache\n"
+			  "  migration-threshold  0 (failures never ban it from a node)\n"
+			  "  failure-timeout      0 (failures never expire)\n"
+			  "failures:\n"
+			  "  node 1: 2, the last at 1970-01-01 00:00:01\n"
+			  "  node 3: 1, the last at 2026-11-18 11:06:40\n"
+			  "  node 10: 4, the last at 1970-01-01 00:00:01\n"));
+
+	CHECK_EQ(run_case(s->path, &show_old, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK(strstr(out, "\ndomain old, UUID u-1, 128 MiB, 1 vCPUs\n"
+			  "policy:\n"
+			  "  failure-timeout      90 s\n"
+			  "failures:\n"
+			  "  node 2: 5, the last at 1970-01-01 00:00:01 (expired: older than the "
+			  "failure-timeout)\n"));
+
+	CHECK_EQ(run_case(s->path, &history, false, out, sizeof(out)), VC_EXIT_OK);
+	CHECK_STR(out,
+		  "- resource-meta name=web priority=10 prefer=2:100,3:50 ban=4 with=db "
+		  "failure_timeout_ms=60000 index=41\n"
+		  "- resource-meta name=db meta=defaults index=42\n"
+		  "- resource-flags name=web enabled=no target_node=none index=43\n"
+		  "2026-11-18 11:06:40.123 resource-fail name=web node=2 incarnation=9 "
+		  "note=\"monitor: OCF_NOT_RUNNING\" index=44\n"
+		  "- resource-cleanup name=web node=all index=45\n"
+		  "- resource-cleanup name=web node=2 index=46\n"
+		  "- resource-migrate name=web node=3 incarnation=11 from_node=2 from_incarnation=9 "
+		  "why=\"resource move\" index=47\n"
+		  "- resource-migrated name=web node=3 incarnation=11 status=running "
+		  "note=\"live migration took 812 ms\" index=48\n"
+		  "- resource-migrate-abort name=web node=2 note=\"target fenced\" index=49\n"
+		  "- cluster-set shutdown_policy=freeze migrate_max=2 index=50\n");
+	CHECK_EQ(server_stop(s), 0);
+	return true;
+}
+
 static const struct vc_test tests[] = {
 	T(request_reply),
 	T(async_reply),
@@ -847,6 +1302,9 @@ static const struct vc_test tests[] = {
 	T(live_socket_refused),
 	T(connection_limit),
 	T(cli_against_fake_agent),
+	T(policy_requests),
+	T(policy_change_messages),
+	T(policy_printing),
 	{ 0 },
 };
 

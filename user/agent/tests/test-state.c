@@ -601,7 +601,8 @@ TEST(status_json)
 	j = vcd_state_to_json(s);
 	CHECK(j);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	CHECK_STR(text, "{\"applied_index\":4,\"nodes\":["
+	CHECK_STR(text, "{\"applied_index\":4,\"cluster\":{\"maintenance\":false,"
+		  "\"migrate_max\":1,\"shutdown_policy\":\"migrate\"},\"nodes\":["
 		  "{\"cpus\":0,\"fenced_incarnation\":0,\"id\":1,\"incarnation\":2,"
 		  "\"leaving_incarnation\":0,\"maintenance\":false,"
 		  "\"memory_kib\":0,\"standby\":false,\"state\":\"online\"},"
@@ -727,12 +728,11 @@ TEST(placement_safety)
 	/* Rule 5: a host leaves after its resources were released. */
 	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"node-left\",\"node\":2,\"incarnation\":6}"), -EBUSY);
 	CHECK_STR(why, "resource \"vm1\" is still placed on node 2; a host leaves after its resources were released (rule 5)");
-	/* A failure release records where it failed. */
+	/* A failure release says so (the failures themselves are
+	 * resource-fail entries, see fail_cleanup). */
 	CHECK_EQ(release(s, "vm1", 2, 6, true), 0);
 	CHECK_EQ(holder(s, "vm1"), 0);
 	r = json_object_get(vcd_state_resources(s), "vm1");
-	CHECK(vcd_resource_failed_on(r, 2));
-	CHECK(!vcd_resource_failed_on(r, 1));
 	CHECK_STR(json_string_value(json_object_get(r, "status")), "failed");
 	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"node-left\",\"node\":2,\"incarnation\":6}"), 0);
 	vcd_state_free(s);
@@ -786,12 +786,187 @@ TEST(capacity)
 	return true;
 }
 
+static const json_t *rec(struct vcd_state *s, const char *name)
+{
+	return json_object_get(vcd_state_resources(s), name);
+}
+
+/* Apply what an encoder built into *@e (read after the encoder ran:
+ * argument order is unspecified). */
+static int ap_built(struct vcd_state *s, int r, char **e)
+{
+	if (r < 0)
+		return r;
+	r = ap(s, *e);
+	free(*e);
+	return r;
+}
+
+/*
+ * A planned move: both lives hold the resource until it ends; nothing
+ * places it elsewhere meanwhile, whichever life is fenced.
+ */
+TEST(migration)
+{
+	struct vcd_state *s = fresh();
+	struct vcd_placement p;
+	char *e;
+	size_t len;
+
+	CHECK_EQ(ap(s, UP(1, 5)), 0);
+	CHECK_EQ(ap(s, UP(2, 6)), 0);
+	CHECK_EQ(ap(s, UP(3, 7)), 0);
+	CHECK_EQ(ap(s, ADD("vm1")), 0);
+	CHECK_EQ(place(s, "vm1", 1, 5), 0);
+	/* Only from its holder, to another online life. */
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 2, 6, 3, 7, "x", &e, &len), &e),
+		 -ESTALE);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 1, 5, 1, 5, "x", &e, &len), &e),
+		 -EINVAL);
+	CHECK_STR(why, "resource \"vm1\" is on node 1 already");
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 2, 9, 1, 5, "x", &e, &len), &e),
+		 -EINVAL);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 2, 6, 1, 5, "standby", &e,
+							&len), &e), 0);
+	CHECK_EQ(vcd_resource_placement(rec(s, "vm1"), &p), 0);
+	CHECK_EQ(p.node, 1);
+	CHECK_EQ(p.to_node, 2);
+	CHECK(vcd_resource_held_by(rec(s, "vm1"), 2, 6));
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 3, 7, 1, 5, "x", &e, &len), &e),
+		 -EBUSY);
+	/* The source is fenced: the target still holds it. */
+	CHECK_EQ(ap(s, DOWN(1, 5)), 0);
+	CHECK_EQ(ap(s, FENCED(1, 5, "auto")), 0);
+	CHECK_EQ(place(s, "vm1", 3, 7), -EBUSY);
+	CHECK(!vcd_state_resource_free(s, rec(s, "vm1")));
+	/* No release in the middle of a move; the target may not leave. */
+	CHECK_EQ(ap(s, LEFT(2, 6)), -EBUSY);
+	/* The target finishes it. */
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrated("vm1", 3, 7, "running", "", &e, &len),
+			  &e), -ESTALE);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrated("vm1", 2, 6, "running", "took 800 ms",
+							 &e, &len), &e), 0);
+	CHECK_EQ(holder(s, "vm1"), 2);
+	CHECK_STR(json_string_value(json_object_get(rec(s, "vm1"), "status")), "running");
+	CHECK(!json_object_get(rec(s, "vm1"), "migrating"));
+	/* A fenced target ends the move; the source keeps it. */
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 3, 7, 2, 6, "move", &e, &len),
+			  &e), 0);
+	CHECK_EQ(release(s, "vm1", 2, 6, false), -EBUSY);
+	CHECK_EQ(ap(s, DOWN(3, 7)), 0);
+	CHECK_EQ(ap(s, FENCED(3, 7, "auto")), 0);
+	CHECK(!json_object_get(rec(s, "vm1"), "migrating"));
+	CHECK_EQ(holder(s, "vm1"), 2);
+	/* An abort. */
+	CHECK_EQ(ap(s, UP(3, 8)), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate("vm1", 3, 8, 2, 6, "move", &e, &len),
+			  &e), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate_abort("vm1", 2, "libvirt: no route", &e,
+							      &len), &e), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_migrate_abort("vm1", 2, "again", &e, &len), &e),
+		 -EALREADY);
+	CHECK_EQ(holder(s, "vm1"), 2);
+	CHECK_EQ(release(s, "vm1", 2, 6, false), 0);
+	CHECK_EQ(ap(s, LEFT(2, 6)), 0);
+	vcd_state_free(s);
+	return true;
+}
+
+/* Failures per node with the time of the last, and cleanup. */
+TEST(fail_cleanup)
+{
+	struct vcd_state *s = fresh();
+	const json_t *f;
+	char *e;
+	size_t len;
+
+	CHECK_EQ(ap(s, UP(1, 5)), 0);
+	CHECK_EQ(ap(s, UP(2, 6)), 0);
+	CHECK_EQ(ap(s, ADD("vm1")), 0);
+	CHECK_EQ(place(s, "vm1", 1, 5), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_fail("vm1", 2, 6, 1000, "x", &e, &len), &e),
+		 -ESTALE);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_fail("vm1", 1, 5, 1000, "crash", &e, &len), &e),
+		 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_fail("vm1", 1, 5, 2500, "monitor", &e, &len),
+			  &e), 0);
+	f = json_object_get(json_object_get(rec(s, "vm1"), "fails"), "1");
+	CHECK_EQ(json_integer_value(json_object_get(f, "count")), 2);
+	CHECK_EQ(json_integer_value(json_object_get(f, "last_ms")), 2500);
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-cleanup\",\"name\":\"vm1\",\"node\":2}"), 0);
+	CHECK_EQ(json_object_size(json_object_get(rec(s, "vm1"), "fails")), 1);
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-cleanup\",\"name\":\"vm1\",\"node\":0}"), 0);
+	CHECK_EQ(json_object_size(json_object_get(rec(s, "vm1"), "fails")), 0);
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-cleanup\",\"name\":\"nope\",\"node\":0}"),
+		 -ENOENT);
+	/* Expired failures do not count: the count starts again. */
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-meta\",\"name\":\"vm1\","
+		    "\"meta\":{\"failure_timeout_ms\":1000}}"), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_fail("vm1", 1, 5, 10000, "a", &e, &len), &e), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_fail("vm1", 1, 5, 10500, "b", &e, &len), &e), 0);
+	f = json_object_get(json_object_get(rec(s, "vm1"), "fails"), "1");
+	CHECK_EQ(json_integer_value(json_object_get(f, "count")), 2);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_fail("vm1", 1, 5, 12000, "c", &e, &len), &e), 0);
+	f = json_object_get(json_object_get(rec(s, "vm1"), "fails"), "1");
+	CHECK_EQ(json_integer_value(json_object_get(f, "count")), 1);
+	vcd_state_free(s);
+	return true;
+}
+
+/* Flags, meta, cluster properties, freeze; all survive a snapshot. */
+TEST(flags_and_cluster)
+{
+	struct vcd_state *s = fresh(), *t = fresh();
+	json_t *fields;
+	void *snap;
+	char *e;
+	size_t len;
+
+	CHECK_EQ(ap(s, UP(1, 5)), 0);
+	CHECK_EQ(ap(s, ADD("vm1")), 0);
+	CHECK(json_is_true(json_object_get(rec(s, "vm1"), "enabled")));
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-flags\",\"name\":\"vm1\"}"), -EINVAL);
+	CHECK_STR(why, "resource-flags sets none of \"enabled\", \"maintenance\", \"target_node\"");
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-flags\",\"name\":\"vm1\",\"target_node\":4}"),
+		 -ENOENT);
+	fields = json_pack("{s:s, s:b, s:b, s:i}", "name", "vm1", "enabled", 0, "maintenance", 1,
+			   "target_node", 1);
+	CHECK_EQ(ap_built(s, vcd_entry_build(VCD_OP_RESOURCE_FLAGS, fields, &e, &len), &e), 0);
+	json_decref(fields);
+	CHECK(json_is_false(json_object_get(rec(s, "vm1"), "enabled")));
+	CHECK(json_is_true(json_object_get(rec(s, "vm1"), "maintenance")));
+	CHECK_EQ(json_integer_value(json_object_get(rec(s, "vm1"), "target_node")), 1);
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"resource-meta\",\"name\":\"vm1\",\"meta\":[]}"), -EINVAL);
+	CHECK_STR(why, "\"meta\" must be an object");
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"cluster-set\",\"shutdown_policy\":\"panic\"}"), -EINVAL);
+	CHECK_STR(why, "\"shutdown_policy\" must be migrate, stop or freeze");
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"cluster-set\",\"migrate_max\":0}"), -EINVAL);
+	CHECK_EQ(ap(s, "{\"v\":1,\"op\":\"cluster-set\",\"maintenance\":true,"
+		    "\"shutdown_policy\":\"freeze\",\"migrate_max\":2}"), 0);
+	CHECK(json_is_true(json_object_get(vcd_state_cluster(s), "maintenance")));
+	/* Freeze: kept for the node that stopped it. */
+	CHECK_EQ(place(s, "vm1", 1, 5), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_resource_freeze("vm1", 1, 5, "shutdown", &e, &len), &e), 0);
+	CHECK_EQ(holder(s, "vm1"), 0);
+	CHECK_EQ(json_integer_value(json_object_get(rec(s, "vm1"), "frozen_on")), 1);
+	CHECK_EQ(vcd_state_snapshot(s, &snap, &len), 0);
+	CHECK_EQ(vcd_state_restore(t, snap, len, why, sizeof(why)), 0);
+	free(snap);
+	CHECK(json_equal(vcd_state_resources(s), vcd_state_resources(t)));
+	CHECK(json_equal(vcd_state_cluster(s), vcd_state_cluster(t)));
+	CHECK_STR(json_string_value(json_object_get(vcd_state_cluster(t), "shutdown_policy")),
+		  "freeze");
+	vcd_state_free(s);
+	vcd_state_free(t);
+	return true;
+}
+
 static const struct vc_test tests[] = {
 	T(node_up), T(rule4_fenced_comeback), T(rule4_down_comeback), T(node_down),
 	T(node_fenced), T(node_flags), T(node_left), T(resources), T(entry_rejects),
 	T(encoders), T(snapshot_roundtrip), T(restore_rejects), T(history_bound),
 	T(determinism), T(status_json), T(node_table_full), T(placement_safety),
-	T(remove_placed), T(capacity),
+	T(remove_placed), T(capacity), T(migration), T(fail_cleanup), T(flags_and_cluster),
 	{ 0 }
 };
 
