@@ -61,35 +61,6 @@ check "build the invariant checker" \
 
 # ------------------------------------------------------------- helpers
 
-check_here()
-{
-	local name=$1 rc=0 out=$AG_DIR/check_here.out
-
-	shift
-	"$@" >"$out" 2>&1 || rc=$?
-	if ((rc == 0)); then
-		ok "$name"
-	else
-		not_ok "$name" "'$*' exited $rc: $(tail -n 20 "$out")"
-	fi
-}
-
-res_field() { ag_status "$1" ".resources[] | select(.name == \"$2\") | .$3"; }
-res_node() { res_field "$1" "$2" node; }
-res_status() { res_field "$1" "$2" status; }
-running_on()
-{
-	[[ $(res_node "$1" "$2") == "$3" && $(res_status "$1" "$2") == running ]] &&
-		{ [[ ${4:-} == ocf ]] || vm_qemu_pid "$3" "$2" >/dev/null; }
-}
-other_than()
-{
-	local i
-
-	for i in 1 2 3; do
-		[[ " $* " == *" $i "* ]] || { echo "$i"; return; }
-	done
-}
 all_ready()
 {
 	local i
@@ -134,7 +105,6 @@ for i in 1 2 3; do
 	sed -i "/^\\[agent\\]\$/a monitor-interval-ms = 1000\\
 hooks-dir = $AG_DIR/n$i/hooks\\
 hook-events = resource-*,node-fenced,peer-state\\
-migrate-uri = qemu+tcp://%a:$VM_LIBVIRTD_PORT/system\\
 migrate-timeout-ms = 60000" "$(ag_conf "$i")"
 done
 

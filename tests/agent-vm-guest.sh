@@ -100,21 +100,6 @@ wait_calm()
 	done
 }
 
-# check_here NAME CMD...: like check, but CMD runs in this shell (host
-# starts record PIDs that later steps need; check runs CMD in $(...)).
-check_here()
-{
-	local name=$1 rc=0 out=$AG_DIR/check_here.out
-
-	shift
-	"$@" >"$out" 2>&1 || rc=$?
-	if ((rc == 0)); then
-		ok "$name"
-	else
-		not_ok "$name" "'$*' exited $rc: $(tail -n 20 "$out")"
-	fi
-}
-
 # show_hosts: each agent's view, its kernel instance and the end of its
 # log (diagnostics of a failed point).
 show_hosts()
@@ -211,37 +196,6 @@ kfield() { vc_ctl "$1" fence show --json 2>/dev/null | jq -r ".$2"; }
 
 kfenced() { [[ $(kfield "$1" fenced) == true ]]; }
 
-# Resource fields as host I's replica has them.
-res_field() { ag_status "$1" ".resources[] | select(.name == \"$2\") | .$3"; }
-res_node() { res_field "$1" "$2" node; }
-res_status() { res_field "$1" "$2" status; }
-
-# running_on I VM HOST: host I's replica says VM runs on HOST, and HOST
-# really has its QEMU.
-running_on()
-{
-	[[ $(res_node "$1" "$2") == "$3" && $(res_status "$1" "$2") == running ]] &&
-		vm_qemu_pid "$3" "$2" >/dev/null
-}
-
-# running_elsewhere I VM NOT: VM runs (per host I) on a host other than NOT.
-running_elsewhere()
-{
-	local n
-
-	n=$(res_node "$1" "$2")
-	[[ -n $n && $n != 0 && $n != "$3" ]] && running_on "$1" "$2" "$n"
-}
-
-# A live host other than those given, to ask.
-other_than()
-{
-	local i
-
-	for i in 1 2 3; do
-		[[ " $* " == *" $i "* ]] || { echo "$i"; return; }
-	done
-}
 
 # Every host online with its capacity, its agent armed, its kernel
 # watchdog armed with the kill action.

@@ -115,6 +115,22 @@ $out}"
 	fi
 }
 
+# check_here NAME CMD...: like check, but CMD runs in this shell, so that
+# what it sets stays set (a host start records PIDs that later steps need;
+# check runs CMD in $(...)).  Its output is kept in a file and shown when
+# it fails.
+check_here() {
+	local name=$1 rc=0 out=${TMPDIR:-/tmp}/check_here.$$.out
+	shift
+	"$@" >"$out" 2>&1 || rc=$?
+	if ((rc == 0)); then
+		ok "$name"
+	else
+		not_ok "$name" "'$*' exited $rc: $(tail -n 20 "$out")"
+	fi
+	rm -f "$out"
+}
+
 skip_all() {
 	tap_header
 	echo "1..0 # SKIP $*"

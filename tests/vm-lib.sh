@@ -113,6 +113,40 @@ vm_virsh()
 	virsh -c "$(vm_host_uri "$i")" "$@"
 }
 
+# ------------------------------------------------------- suite helpers
+
+# Resource fields as host I's replica has them.
+res_field() { ag_status "$1" ".resources[] | select(.name == \"$2\") | .$3"; }
+res_node() { res_field "$1" "$2" node; }
+res_status() { res_field "$1" "$2" status; }
+
+# running_on I RES HOST [ocf]: host I's replica says RES runs on HOST, and
+# HOST really has its QEMU (not checked for an OCF resource: "ocf").
+running_on()
+{
+	[[ $(res_node "$1" "$2") == "$3" && $(res_status "$1" "$2") == running ]] &&
+		{ [[ ${4:-} == ocf ]] || vm_qemu_pid "$3" "$2" >/dev/null; }
+}
+
+# running_elsewhere I VM NOT: VM runs (per host I) on a host other than NOT.
+running_elsewhere()
+{
+	local n
+
+	n=$(res_node "$1" "$2")
+	[[ -n $n && $n != 0 && $n != "$3" ]] && running_on "$1" "$2" "$n"
+}
+
+# other_than I...: a host of 1, 2, 3 other than those given, to ask.
+other_than()
+{
+	local i
+
+	for i in 1 2 3; do
+		[[ " $* " == *" $i "* ]] || { echo "$i"; return; }
+	done
+}
+
 # ------------------------------------------------------------- assets
 
 # vm_assets: the guest kernel and initramfs in $VM_ASSETS, made once (under
@@ -324,6 +358,19 @@ _vm_host_files()
 	EOF
 }
 
+# _vm_agent_migration I: host I's agent live-migrates to the others'
+# libvirtd over the rig's bridge (they listen there, see _vm_host_files),
+# unless the suite set its own migrate-uri.
+_vm_agent_migration()
+{
+	local conf
+
+	conf=$(ag_conf "$1")
+	[[ -w $conf ]] || return 0
+	grep -q '^migrate-uri' "$conf" && return 0
+	sed -i "/^\[agent\]\$/a migrate-uri = qemu+tcp://%a:$VM_LIBVIRTD_PORT/system" "$conf"
+}
+
 # _vm_caps_seed I: the kept capability cache into host I's (before its
 # libvirtd starts; libvirt itself decides whether it is still valid).
 _vm_caps_seed()
@@ -472,6 +519,7 @@ _vm_host_launch()
 		return 1
 	fi
 	vm_assets && _vm_host_files "$i" || return 1
+	_vm_agent_migration "$i"
 	# power loss lost the runtime state (QEMU PIDs, sockets)
 	rm -rf "${h:?}/vm/run" "$h/libvirt" "$h/vm/ready" &&
 		mkdir -p "$h/vm/run" "$h/libvirt" || return 1

@@ -2102,7 +2102,8 @@ static void cmd_leave(void *ctx, struct vcd_ctl_req *req, json_t *args)
 	lc->policy = pol;
 	vcd_notice("leaving the cluster (operator request): this host's resources first (%s)",
 		   policy ? policy : "stop");
-	r = vcd_entry_node_leaving(a->ac->node_id, a->incarnation, &e, &len);
+	r = vcd_entry_node_leaving(a->ac->node_id, a->incarnation, pol == VCD_RM_LEAVE_MIGRATE,
+				   &e, &len);
 	if (r == 0)
 		r = rm_submit(a, e, len, "node-leaving", leaving_committed, lc);
 	if (r < 0) {

@@ -979,7 +979,10 @@ static bool must_move(struct run *r, const struct item *it, const struct host *c
 	uint32_t id = c->node->id;
 	size_t k;
 
-	if (c->node->standby || c->node->leaving_incarnation == c->node->incarnation) {
+	/* A host leaving with the stop or freeze policy stops its resources
+	 * itself; only the migrate policy asks for moves. */
+	if (c->node->standby || (c->node->leaving_incarnation == c->node->incarnation &&
+				 c->node->leaving_migrate)) {
 		appendf(buf, size, "node %u is %s", id, c->node->standby ? "in standby" : "leaving");
 		return true;
 	}

@@ -691,7 +691,7 @@ static int op_node_leaving(struct apply *a)
 	struct vcd_node *n;
 	uint32_t id = 0;
 	uint64_t inc = 0;
-	int r = node_and_incarnation(a, &id, &inc);
+	int migrate, r = node_and_incarnation(a, &id, &inc);
 
 	if (r < 0)
 		return r;
@@ -702,9 +702,13 @@ static int op_node_leaving(struct apply *a)
 		return FAIL(&a->c, -ESTALE, "node %u is not online at incarnation %llu", id,
 			    (unsigned long long)inc);
 	a->res->old_state = a->res->new_state = n->state;
+	migrate = get_bool(&a->c, a->e, "migrate");
+	if (migrate == -EINVAL)
+		return migrate;
 	if (n->leaving_incarnation == inc)
 		return FAIL(&a->c, -EALREADY, "node %u is already leaving", id);
 	n->leaving_incarnation = inc;
+	n->leaving_migrate = migrate == 1;
 	a->res->changed = true;
 	return 0;
 }
@@ -1320,7 +1324,7 @@ static const struct op_desc {
 	{ VCD_OP_RESOURCE_STATUS, op_resource_status,
 	  KEYS("name", "node", "incarnation", "status", "note"), false },
 	{ VCD_OP_NODE_CAPACITY, op_node_capacity, KEYS("node", "cpus", "memory_kib"), false },
-	{ VCD_OP_NODE_LEAVING, op_node_leaving, KEYS("node", "incarnation"), true },
+	{ VCD_OP_NODE_LEAVING, op_node_leaving, KEYS("node", "incarnation", "migrate"), true },
 	{ VCD_OP_RESOURCE_META, op_resource_meta, KEYS("name", "meta"), true },
 	{ VCD_OP_RESOURCE_FLAGS, op_resource_flags,
 	  KEYS("name", "enabled", "maintenance", "target_node"), true },
@@ -1479,6 +1483,11 @@ static json_t *node_json(const struct vcd_node *n)
 		json_decref(o);
 		return NULL;
 	}
+	/* Only while it matters, so that other states' bytes stay as they were. */
+	if (o && n->leaving_migrate && json_object_set_new(o, "leaving_migrate", json_true()) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -1528,7 +1537,7 @@ int vcd_state_snapshot(const struct vcd_state *s, void **ret_buf, size_t *ret_le
 
 static const char *const node_keys[] = {
 	"id", "state", "incarnation", "fenced_incarnation", "standby", "maintenance",
-	"last_fence", "cpus", "memory_kib", "leaving_incarnation", NULL
+	"last_fence", "cpus", "memory_kib", "leaving_incarnation", "leaving_migrate", NULL
 };
 static const char *const fence_keys[] = {
 	"node", "incarnation", "how", "last_heard_age_ms", "window_ms", "dc", "term",
@@ -1552,6 +1561,10 @@ static int restore_capacity(struct ctx *c, const json_t *o, struct vcd_node *n)
 	if (r < 0 && r != -ENODATA)
 		return r;
 	n->leaving_incarnation = r == 0 ? (uint64_t)v : 0;
+	r = get_bool(c, o, "leaving_migrate");
+	if (r == -EINVAL)
+		return r;
+	n->leaving_migrate = r == 1;
 	return 0;
 }
 
@@ -1906,9 +1919,21 @@ int vcd_entry_node_left(uint32_t node, uint64_t incarnation, char **ret, size_t 
 	return entry_node_life(VCD_OP_NODE_LEFT, node, incarnation, ret, ret_len);
 }
 
-int vcd_entry_node_leaving(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len)
+int vcd_entry_node_leaving(uint32_t node, uint64_t incarnation, bool migrate, char **ret,
+			   size_t *ret_len)
 {
-	return entry_node_life(VCD_OP_NODE_LEAVING, node, incarnation, ret, ret_len);
+	json_t *o;
+
+	if (node == 0 || incarnation == 0 || incarnation > INT64_MAX)
+		return -EINVAL;
+	o = entry_new(VCD_OP_NODE_LEAVING);
+	if (o && (json_object_set_new(o, "node", json_integer(node)) < 0 ||
+		  json_object_set_new(o, "incarnation", json_integer((json_int_t)incarnation)) < 0 ||
+		  json_object_set_new(o, "migrate", json_boolean(migrate)) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return dump(o, ret, ret_len);
 }
 
 int vcd_entry_node_fenced(const struct vcd_fence_rec *rec, char **ret, size_t *ret_len)

@@ -20,7 +20,7 @@
  *	{"v":1,"op":"resource-status","name":"web","node":2,"incarnation":9,
  *	 "status":"running","note":"qemu pid 4242"}
  *	{"v":1,"op":"node-capacity","node":2,"cpus":8,"memory_kib":33554432}
- *	{"v":1,"op":"node-leaving","node":3,"incarnation":7}
+ *	{"v":1,"op":"node-leaving","node":3,"incarnation":7,"migrate":true}
  *	{"v":1,"op":"resource-meta","name":"web","meta":{"priority":10,...}}
  *	{"v":1,"op":"resource-flags","name":"web","enabled":false,
  *	 "maintenance":true,"target_node":3}		(any of the three)
@@ -167,6 +167,7 @@ struct vcd_node {
 	/* node-leaving: this life is on its way out (cluster leave); nothing
 	 * new is placed on it.  0: none.  A new life is not leaving. */
 	uint64_t leaving_incarnation;
+	bool leaving_migrate;		/* it leaves with the migrate policy: move its resources */
 	bool has_fence;
 	struct vcd_fence_rec fence;	/* the last one, when has_fence */
 	/* What its hypervisor offers (node-capacity); 0: not reported, so
@@ -292,7 +293,10 @@ int vcd_entry_node_fenced(const struct vcd_fence_rec *rec, char **ret, size_t *r
 int vcd_entry_node_flags(uint32_t node, int standby, int maintenance,
 			 char **ret, size_t *ret_len);
 int vcd_entry_node_left(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len);
-int vcd_entry_node_leaving(uint32_t node, uint64_t incarnation, char **ret, size_t *ret_len);
+/* @migrate: the host leaves with the migrate policy (the DC moves its
+ * resources away); otherwise it stops (or freezes) them itself. */
+int vcd_entry_node_leaving(uint32_t node, uint64_t incarnation, bool migrate, char **ret,
+			   size_t *ret_len);
 /* @definition is kept verbatim (any JSON value; not stolen). */
 int vcd_entry_resource_add(const char *name, const char *type, const json_t *definition,
 			   char **ret, size_t *ret_len);

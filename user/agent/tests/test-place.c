@@ -221,7 +221,7 @@ TEST(capacity_and_flags)
 	CHECK_EQ(ap_built(s, vcd_entry_node_up(4, 40, &e, &len), &e), 0);	/* witness */
 	CHECK_EQ(ap_built(s, vcd_entry_node_flags(3, 1, -1, &e, &len), &e), 0);
 	host(s, 5, 64, 65536);		/* leaving: takes nothing new */
-	CHECK_EQ(ap_built(s, vcd_entry_node_leaving(5, 50, &e, &len), &e), 0);
+	CHECK_EQ(ap_built(s, vcd_entry_node_leaving(5, 50, true, &e, &len), &e), 0);
 	vm(s, "big", 4096, 1);
 	vm(s, "cpu", 512, 16);
 	vm(s, "huge", 16384, 1);
@@ -633,6 +633,40 @@ TEST(standby_moves_bounded)
 	CHECK_STR(out.d[1].why, "node 1 is in standby; stays on 1: no other host fits: node 2 banned (+1 more)");
 	vcd_place_out_free(&out);
 	vcd_state_free(s);
+	return true;
+}
+
+/* A host leaving with the migrate policy has its resources moved; with
+ * stop or freeze it stops them itself, and the DC asks for no move. */
+TEST(leaving_policy)
+{
+	struct vcd_place_opts o = { .now_ms = NOW_MS, .max_moves = 4 };
+	struct vcd_place_out out;
+	bool migrate;
+	char *e;
+	size_t len;
+
+	vcd_place_out_init(&out);
+	for (migrate = false; ; migrate = true) {
+		struct vcd_state *s = fresh();
+
+		host(s, 1, 8, 8192);
+		vmm(s, "a", 1024, 1, NULL);
+		run_with(s, &o, &out, true);
+		host(s, 2, 8, 8192);
+		CHECK_EQ(ap_built(s, vcd_entry_node_leaving(1, 10, migrate, &e, &len), &e), 0);
+		vcd_place_out_free(&out);
+		CHECK_EQ(vcd_place_run(s, NULL, &o, NULL, NULL, &out), 0);
+		CHECK_EQ(out.n, migrate ? 1 : 0);
+		if (migrate) {
+			CHECK_EQ(out.d[0].kind, VCD_PLACE_MOVE);
+			CHECK_EQ(out.d[0].node, 2);
+		}
+		vcd_place_out_free(&out);
+		vcd_state_free(s);
+		if (migrate)
+			break;
+	}
 	return true;
 }
 
@@ -1071,7 +1105,7 @@ static const struct vc_test tests[] = {
 	T(spread), T(capacity_and_flags), T(failover), T(behind_a_fence), T(skip_in_flight),
 	T(priority_when_short), T(prefer_and_ban), T(with_and_apart), T(apart_through_failure),
 	T(after_waits_until_running), T(stickiness_against_preference),
-	T(failures_threshold_and_timeout), T(standby_moves_bounded), T(hard_rules_move),
+	T(failures_threshold_and_timeout), T(standby_moves_bounded), T(leaving_policy), T(hard_rules_move),
 	T(cluster_maintenance), T(disabled_and_maintenance), T(target_node), T(frozen_on),
 	T(group_fits_together), T(bad_meta_gets_defaults), T(deterministic), T(thousand_over_64),
 	T(thousand_over_64_with_constraints),
