@@ -744,9 +744,19 @@ static void ocf_start_done(void *arg, const struct vcd_ocf_result *res)
 static void ocf_start(struct lres *l, uint64_t inc)
 {
 	struct vcd_rm *rm = l->rm;
+	char why[VCD_STATE_WHY_LEN];
 
-	if (ocf_submit(l, VCD_OCF_START, l->start_ms, 0, ocf_start_done) < 0)
+	if (ocf_submit(l, VCD_OCF_START, l->start_ms, 0, ocf_start_done) < 0) {
+		/* Counted like a failed start, so it moves at the threshold;
+		 * nothing ran, so nothing needs a stop. */
+		if (l->gave_up_inc != inc) {
+			l->run_inc = inc;
+			snprintf(why, sizeof(why), "its OCF agent ocf:%s:%s cannot run here",
+				 l->provider, l->type);
+			count_failure(l, why);
+		}
 		return;
+	}
 	if (l->run_inc != inc)
 		l->restarts = 0;
 	set_st(l, L_STARTING);
@@ -845,10 +855,28 @@ static void ocf_monitor_done(void *arg, const struct vcd_ocf_result *res)
 	schedule(rm);
 }
 
+/*
+ * An agent that cannot run here (not installed on this host, say) cannot
+ * run the resource here either: the probe says "not running", and a
+ * monitor of one that runs fails like any other (the next try comes an
+ * interval later, not on the next tick).
+ */
 static void ocf_monitor(struct lres *l)
 {
-	ocf_submit(l, VCD_OCF_MONITOR, l->monitor_ms, l->probed ? l->interval_ms : 0,
-		   ocf_monitor_done);
+	char why[VCD_STATE_WHY_LEN];
+
+	if (ocf_submit(l, VCD_OCF_MONITOR, l->monitor_ms, l->probed ? l->interval_ms : 0,
+		       ocf_monitor_done) == 0)
+		return;
+	l->probed = true;
+	l->next_mon_ns = vcd_now_ns() + (uint64_t)l->interval_ms * 1000000ull;
+	if (l->st == L_RUNNING && !hands_off(l)) {
+		snprintf(why, sizeof(why), "its OCF agent ocf:%s:%s cannot run here", l->provider,
+			 l->type);
+		l->recover = true;
+		count_failure(l, why);
+		schedule(l->rm);
+	}
 }
 
 static void ocf_tick_cb(uv_timer_t *t)
