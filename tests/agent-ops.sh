@@ -73,19 +73,6 @@ all_ready()
 }
 history_json() { "$VCTL" -s "$(ag_sock "$1")" history --json; }
 fenced_count() { history_json "$1" | jq -s "map(select(.op == \"node-fenced\" and .node == $2)) | length"; }
-fence_window_ms()
-{
-	history_json "$1" | jq -s -r "map(select(.op == \"node-fenced\" and .node == $2)) | last | .window_ms"
-}
-EXPECT=()
-expect_restart()
-{
-	local w
-
-	w=$(fence_window_ms "$(other_than "$1")" "$1")
-	[[ $w =~ ^[0-9]+$ ]] || w=$((AG_INTERVAL_MS * AG_MISSES + AG_QUORUM_TIMEOUT_MS + AG_KILL_BOUND_MS + 1000))
-	EXPECT+=(--expect-restart "h$1 $2 $((w + 3000)) $3")
-}
 # in_host I CMD...: CMD in host I's mount namespace (its private /run).
 in_host() { local i=$1; shift; nsenter -t "$(vm_host_init_pid "$i")" -m -- "$@"; }
 # A QEMU started by an incoming migration, not by a boot.

@@ -68,12 +68,6 @@ check "build the invariant checker" \
 # check_here (lib.sh), res_field, running_on, other_than and the like
 # (vm-lib.sh) are shared with the other VM suites.
 
-# fence_window_ms I NODE: the window the DC waited for NODE's last fence.
-fence_window_ms()
-{
-	"$VCTL" -s "$(ag_sock "$1")" history --json |
-		jq -s -r "map(select(.op == \"node-fenced\" and .node == $2)) | last | .window_ms"
-}
 
 # Every host online at its current incarnation and armed.
 all_ready()
@@ -87,19 +81,6 @@ all_ready()
 	done
 }
 
-EXPECT=()	# --expect-restart arguments for the final verify
-# expect_restart HOST T VM: VM of HOST (failed at T) must run again within
-# its window + 3 s.
-expect_restart()
-{
-	local w
-
-	[[ -n $3 ]] || return 0		# it ran nothing
-	w=$(fence_window_ms "$(other_than "$1")" "$1")
-	[[ $w =~ ^[0-9]+$ ]] || w=$((AG_INTERVAL_MS * AG_MISSES + AG_QUORUM_TIMEOUT_MS + AG_KILL_BOUND_MS + 1000))
-	EXPECT+=(--expect-restart "h$1 $2 $((w + 3000)) $3")
-	diag "bound for $3 after host $1 failed: window $w ms + 3000 ms"
-}
 
 # -------------------------------------------------------------- set up
 

@@ -147,6 +147,27 @@ other_than()
 	done
 }
 
+# fence_window_ms I NODE: the window the DC waited for NODE's last fence.
+fence_window_ms()
+{
+	"$VCTL" -s "$(ag_sock "$1")" history --json |
+		jq -s -r "map(select(.op == \"node-fenced\" and .node == $2)) | last | .window_ms"
+}
+
+EXPECT=()	# --expect-restart arguments for a suite's final vmcheck verify
+# expect_restart HOST T VM: VM of HOST (failed at T) must run again within
+# its window + 3 s.
+expect_restart()
+{
+	local w
+
+	[[ -n $3 ]] || return 0		# it ran nothing
+	w=$(fence_window_ms "$(other_than "$1")" "$1")
+	[[ $w =~ ^[0-9]+$ ]] || w=$((AG_INTERVAL_MS * AG_MISSES + AG_QUORUM_TIMEOUT_MS + AG_KILL_BOUND_MS + 1000))
+	EXPECT+=(--expect-restart "h$1 $2 $((w + 3000)) $3")
+	diag "bound for $3 after host $1 failed: window $w ms + 3000 ms"
+}
+
 # ------------------------------------------------------------- assets
 
 # vm_assets: the guest kernel and initramfs in $VM_ASSETS, made once (under

@@ -294,13 +294,7 @@ static bool member_up(const struct vcd_member *m)
 
 static struct vcd_dc_now dc_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (struct vcd_dc_now){
-		.ns = vcd_now_ns(),
-		.wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-	};
+	return (struct vcd_dc_now){ .ns = vcd_now_ns(), .wall_ms = vcd_wall_ms() };
 }
 
 static struct vcd_dc_peer dc_peer_of(const struct vcd_member *m)

@@ -128,5 +128,8 @@ bool vcd_mship_kernel_available(void);
 
 /* CLOCK_BOOTTIME now, in ns. */
 uint64_t vcd_now_ns(void);
+/* CLOCK_REALTIME in ms since the epoch: for records people read and for
+ * times replicas compare (failures, fence records), never for timeouts. */
+int64_t vcd_wall_ms(void);
 
 #endif /* VCD_MSHIP_H */

@@ -74,6 +74,12 @@ void vcd_policy_init(struct vcd_policy *p)
 	p->failure_timeout_ms = VCD_POLICY_DEFAULT_FAILURE_TIMEOUT_MS;
 }
 
+void vcd_policy_of(const json_t *res, struct vcd_policy *ret)
+{
+	if (vcd_policy_parse(json_object_get(res, "meta"), ret, NULL, 0) < 0)
+		vcd_policy_init(ret);
+}
+
 void vcd_policy_free(struct vcd_policy *p)
 {
 	if (!p)

@@ -91,6 +91,10 @@ void vcd_policy_free(struct vcd_policy *p);	/* NULL is fine; leaves defaults */
 
 /* The defaults, nothing to free (what a resource without meta gets). */
 void vcd_policy_init(struct vcd_policy *p);
+/* @res's policy (its record's "meta"); all defaults when it has none or
+ * one apply would refuse (only a hand-made snapshot holds one).  Free it
+ * with vcd_policy_free(). */
+void vcd_policy_of(const json_t *res, struct vcd_policy *ret);
 
 /* prefer[@node], 0 when not listed. */
 uint32_t vcd_policy_score(const struct vcd_policy *p, uint32_t node);

@@ -255,20 +255,25 @@ static void lres_define(struct lres *l, const json_t *res)
 struct sent {
 	struct lres *l;
 	uint64_t inc;
-	int kind;			/* 'r' release, 's' status */
+	int kind;			/* 'r' release, 's' status, 'm' end of a move */
 };
+
+/* Which placement (or move target) @kind was last submitted for. */
+static uint64_t *sent_slot(struct lres *l, int kind)
+{
+	return kind == 'r' ? &l->release_sent_inc :
+	       kind == 's' ? &l->status_sent_inc : &l->move_sent_inc;
+}
 
 static void sent_done(void *arg, int status)
 {
 	struct sent *s = arg;
+	uint64_t *slot = sent_slot(s->l, s->kind);
 
-	if (status < 0 && status != -EALREADY) {
-		/* Forget it was sent: the retry timer sends it again. */
-		if (s->kind == 'r' && s->l->release_sent_inc == s->inc)
-			s->l->release_sent_inc = 0;
-		if (s->kind == 's' && s->l->status_sent_inc == s->inc)
-			s->l->status_sent_inc = 0;
-	}
+	/* Forget it was sent: the next pass (or the retry timer) sends it
+	 * again. */
+	if (status < 0 && status != -EALREADY && *slot == s->inc)
+		*slot = 0;
 	free(s);
 }
 
@@ -288,10 +293,7 @@ static void submit_tracked(struct lres *l, int r, char *e, size_t len, const cha
 		return;
 	}
 	*s = (struct sent){ l, inc, kind };
-	if (kind == 'r')
-		l->release_sent_inc = inc;
-	else
-		l->status_sent_inc = inc;
+	*sent_slot(l, kind) = inc;
 	r = rm->host.submit(rm->host.ctx, e, len, what, sent_done, s);
 	if (r < 0)
 		sent_done(s, r);
@@ -442,14 +444,6 @@ static uint32_t fails_within(const struct lres *l, uint64_t window_ns)
 	return n;
 }
 
-static int64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const json_t *lres_rec(const struct lres *l)
 {
 	const struct vcd_rm *rm = l->rm;
@@ -483,7 +477,7 @@ static void send_fail(struct lres *l, const char *why)
 
 	if (!l->run_inc)
 		return;
-	r = vcd_entry_resource_fail(l->name, l->rm->p.self_id, l->run_inc, realtime_ms(), why,
+	r = vcd_entry_resource_fail(l->name, l->rm->p.self_id, l->run_inc, vcd_wall_ms(), why,
 				    &e, &len);
 	if (r < 0)
 		return;
@@ -507,10 +501,9 @@ static void count_failure(struct lres *l, const char *why)
 
 	l->fail_ns[l->n_fail++ % RM_MAX_FAILS] = vcd_now_ns();
 	snprintf(l->last_failure, sizeof(l->last_failure), "%s", why);
-	if (vcd_policy_parse(json_object_get(res, "meta"), &pol, NULL, 0) < 0)
-		vcd_policy_init(&pol);
+	vcd_policy_of(res, &pol);
 	n = fails_within(l, pol.failure_timeout_ms * 1000000ull);
-	repl = res ? vcd_policy_failcount(res, &pol, rm->p.self_id, realtime_ms()) + 1 : 0;
+	repl = res ? vcd_policy_failcount(res, &pol, rm->p.self_id, vcd_wall_ms()) + 1 : 0;
 	if (repl > n)
 		n = repl;
 	send_fail(l, why);
@@ -914,22 +907,12 @@ static void stop(struct lres *l, const char *why)
 
 /* ---- planned moves ---- */
 
-static void move_sent_done(void *arg, int status)
-{
-	struct sent *snt = arg;
-
-	if (status < 0 && status != -EALREADY && snt->l->move_sent_inc == snt->inc)
-		snt->l->move_sent_inc = 0;
-	free(snt);
-}
-
 /* Submit resource-migrated or -abort once per move target life. */
 static void send_move_end(struct lres *l, uint32_t to_node, uint64_t to_inc, bool done,
 			  const char *status, const char *note)
 {
 	struct vcd_rm *rm = l->rm;
 	char what[VCD_STATE_NAME_LEN + 48], *e = NULL;
-	struct sent *snt;
 	size_t len = 0;
 	int r;
 
@@ -937,22 +920,13 @@ static void send_move_end(struct lres *l, uint32_t to_node, uint64_t to_inc, boo
 		return;
 	r = done ? vcd_entry_resource_migrated(l->name, to_node, to_inc, status, note, &e, &len)
 		 : vcd_entry_resource_migrate_abort(l->name, rm->p.self_id, note, &e, &len);
-	snt = r == 0 ? calloc(1, sizeof(*snt)) : NULL;
-	if (!snt) {
-		free(e);
-		return;
-	}
-	*snt = (struct sent){ l, to_inc, 'm' };
-	l->move_sent_inc = to_inc;
 	if (done)
 		rm->leave_progress_ns = vcd_now_ns();
 	snprintf(what, sizeof(what), "%s of %s", done ? "resource-migrated" : "resource-migrate-abort",
 		 l->name);
 	vcd_notice("resource %s: %s (node %u): %s", l->name,
 		   done ? "moved" : "move aborted", to_node, note);
-	r = rm->host.submit(rm->host.ctx, e, len, what, move_sent_done, snt);
-	if (r < 0)
-		move_sent_done(snt, r);
+	submit_tracked(l, r, e, len, what, to_inc, 'm');
 }
 
 static void migrate_done(struct vcd_virt_job *job)
@@ -1324,7 +1298,7 @@ static bool move_backing_off(const struct vcd_rm *rm, const char *name)
 
 static void place_all(struct vcd_rm *rm, const struct vcd_place_assume *assume)
 {
-	struct vcd_place_opts opts = { .now_ms = realtime_ms(), .max_moves = move_budget(rm) };
+	struct vcd_place_opts opts = { .now_ms = vcd_wall_ms(), .max_moves = move_budget(rm) };
 	struct vcd_place_out out;
 	char what[VCD_STATE_NAME_LEN + 48], *e;
 	struct placed *pl;

@@ -1105,8 +1105,7 @@ static int op_resource_fail(struct apply *a)
 		return check_holder(a, name, res, id, inc);
 	/* Expired failures no longer count: the count starts again (the
 	 * policy's failure timeout, from the entry's own time). */
-	if (vcd_policy_parse(json_object_get(res, "meta"), &pol, NULL, 0) < 0)
-		vcd_policy_init(&pol);
+	vcd_policy_of(res, &pol);
 	count = vcd_policy_failcount(res, &pol, id, time_ms);
 	vcd_policy_free(&pol);
 	snprintf(key, sizeof(key), "%u", id);
